@@ -1,0 +1,13 @@
+// npm run bench -- NAME [options]: benchmarks that print ratios against a peer measured in the same run.
+const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<void>}>> = {
+  model: () => import("./model.js"),
+  demo: () => import("./demo.js")
+};
+
+const [name, ...args] = process.argv.slice(2);
+if (!name || !(name in benches)) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join("|")}> [options]\n`);
+  process.exit(2);
+}
+const bench = await benches[name]();
+await bench.run(args);

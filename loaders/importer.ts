@@ -1,0 +1,135 @@
+// open_clip checkpoint + config + BPE vocab -> a model bundle (models/<id>/):
+// model.json, image.onnx, text.onnx (+ fp16 variants) and the vocab file.
+import {copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {basename, dirname, join, resolve} from "node:path";
+import {OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type ModelManifest, type SourceFile} from "../src/lib/bundle.js";
+import {readMergesFile, Tokenizer} from "../src/lib/tokenizer.js";
+import {sha256File} from "./checkpoint/hash.js";
+import {openCheckpoint} from "./checkpoint/index.js";
+import type {StateDict} from "./checkpoint/stateDict.js";
+import {buildImageGraph, buildTextGraph} from "./onnx/clipGraphs.js";
+import {writeOnnx} from "./onnx/writeBundleGraphs.js";
+import {readOpenClipConfig} from "./openClipConfig.js";
+
+export const IMPORTER_VERSION = "fetalclip-explorer importer 1";
+
+export interface ImportOptions {
+  weights: string;
+  config: string;
+  vocab: string;
+  outDir: string;
+  id?: string;
+  name?: string;
+  licence?: string;
+  /** Also write float16-weight variants (half the download for the browser). */
+  fp16?: boolean;
+  /** Use com.microsoft fused ops (faster on onnxruntime-node's cpu EP). */
+  fused?: boolean;
+  /** Free-form model card merged into model.json. */
+  card?: Record<string, unknown>;
+  log?: (message: string) => void;
+}
+
+function countParams(state: StateDict, prefix: (key: string) => boolean): number {
+  let total = 0;
+  for (const key of state.keys()) {
+    if (!prefix(key)) continue;
+    const t = state.get(key)!;
+    total += t.shape.reduce((a, b) => a * b, 1);
+  }
+  return total;
+}
+
+function scalar(state: StateDict, key: string): number {
+  const t = state.get(key);
+  if (!t) throw new Error(`checkpoint ${state.path}: "${key}" is missing`);
+  const v = t.toFloat32();
+  if (v.length !== 1) throw new Error(`checkpoint ${state.path}: "${key}" must be a scalar, got shape [${t.shape.join(", ")}]`);
+  return v[0];
+}
+
+async function sourceFile(role: SourceFile["role"], path: string): Promise<SourceFile> {
+  return {role, name: basename(path), sha256: await sha256File(path), bytes: statSync(path).size};
+}
+
+/** Imports a checkpoint into a bundle; the bundle appears atomically when complete. */
+export async function importModel(options: ImportOptions): Promise<ModelManifest> {
+  const log = options.log ?? (() => {});
+  for (const [flag, path] of [["--weights", options.weights], ["--config", options.config], ["--vocab", options.vocab]] as const) {
+    if (!existsSync(path)) throw new Error(`${flag}: ${path} does not exist`);
+  }
+  const config = readOpenClipConfig(options.config);
+  const vocabName = options.vocab.endsWith(".gz") ? "vocab.txt.gz" : "vocab.txt";
+  const tokenizer = Tokenizer.fromMerges(readMergesFile(new Uint8Array(readFileSync(options.vocab))));
+  if (tokenizer.vocabSize > config.text_cfg.vocab_size) {
+    throw new Error(`${options.vocab}: the BPE vocabulary has ${tokenizer.vocabSize} tokens but text_cfg.vocab_size is ${config.text_cfg.vocab_size}`);
+  }
+  const outDir = resolve(options.outDir);
+  const id = options.id ?? basename(outDir);
+  const tmpDir = join(dirname(outDir), `.${basename(outDir)}.importing-${process.pid}`);
+  rmSync(tmpDir, {recursive: true, force: true});
+  mkdirSync(tmpDir, {recursive: true});
+  const state = openCheckpoint(options.weights);
+  try {
+    log(`checkpoint ${options.weights}: ${state.format}, ${state.keys().length} tensors`);
+    const logitScale = scalar(state, "logit_scale");
+    const files: ModelManifest["files"] = {image: "image.onnx", text: "text.onnx"};
+    const started = Date.now();
+    const image = buildImageGraph(config, state, {fused: options.fused});
+    const imageOut = writeOnnx(join(tmpDir, files.image), image, {});
+    log(`image encoder: ${(imageOut.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const text = buildTextGraph(config, state, {fused: options.fused});
+    const textOut = writeOnnx(join(tmpDir, files.text), text, {});
+    log(`text encoder: ${(textOut.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (options.fp16) {
+      files.imageFp16 = "image.fp16.onnx";
+      files.textFp16 = "text.fp16.onnx";
+      writeOnnx(join(tmpDir, files.imageFp16), buildImageGraph(config, state, {fused: options.fused}), {fp16: true});
+      writeOnnx(join(tmpDir, files.textFp16), buildTextGraph(config, state, {fused: options.fused}), {fp16: true});
+      log(`fp16 variants written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    copyFileSync(options.vocab, join(tmpDir, vocabName));
+    const imageParams = countParams(state, (k) => k.startsWith("visual."));
+    const total = countParams(state, () => true);
+    const manifest: ModelManifest = {
+      format: "fetalclip-explorer/model@1",
+      id,
+      name: options.name ?? id,
+      licence: options.licence ?? "unknown: see the checkpoint's source",
+      source: {
+        files: [
+          await sourceFile("weights", options.weights),
+          await sourceFile("config", options.config),
+          await sourceFile("vocab", options.vocab)
+        ],
+        importedAt: new Date().toISOString(),
+        importer: IMPORTER_VERSION
+      },
+      config,
+      params: {image: imageParams, text: total - imageParams, total},
+      image: {
+        size: config.vision_cfg.image_size,
+        mean: OPENAI_CLIP_MEAN,
+        std: OPENAI_CLIP_STD,
+        resize: "bicubic",
+        pad: "centre-square-zero"
+      },
+      text: {contextLength: config.text_cfg.context_length, vocab: vocabName, sot: tokenizer.sot, eot: tokenizer.eot},
+      embedDim: config.embed_dim,
+      logitScale,
+      files,
+      ...(options.card ? {card: options.card} : {})
+    };
+    writeFileSync(join(tmpDir, "model.json"), JSON.stringify(manifest, null, 2) + "\n");
+    rmSync(outDir, {recursive: true, force: true});
+    mkdirSync(dirname(outDir), {recursive: true});
+    renameSync(tmpDir, outDir);
+    log(`bundle ${id} written to ${outDir}`);
+    return manifest;
+  } catch (error) {
+    rmSync(tmpDir, {recursive: true, force: true});
+    throw error;
+  } finally {
+    state.close();
+  }
+}

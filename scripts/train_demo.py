@@ -1,0 +1,499 @@
+#!/usr/bin/python3
+"""Trains the demo CLIP: open_clip 2.26.1's ViT + text transformer, small, on the phantom.
+
+Input: the folder written by `loaders/demo/prepare.ts` (index.json, images.u8,
+tokens.i32, eval prompt tokens). Output: models/sources/fetalclip-demo/
+{weights.pt, config.json, merges.txt, card.json}. Plain torch (Debian's
+python3-torch 1.13, CPU); the module layout, state-dict keys and math are
+open_clip 2.26.1's (CLIP with VisionTransformer and text Transformer), so the
+project's importer reads the weights as it reads FetalCLIP's.
+
+Run: /usr/bin/python3 scripts/train_demo.py [--minutes 15] [--out DIR]
+A killed run resumes from data/cache/demo/train-state.pt.
+"""
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections import OrderedDict
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# OpenAI CLIP normalisation (open_clip's OPENAI_DATASET_MEAN/STD), used by FetalCLIP.
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+
+# ---------------------------------------------------------------- open_clip layout
+class LayerNorm(nn.LayerNorm):
+    """open_clip's LayerNorm (eps 1e-5), computing in the input dtype."""
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+
+class ResidualAttentionBlock(nn.Module):
+    def __init__(self, width, heads, mlp_ratio=4.0):
+        super().__init__()
+        self.ln_1 = LayerNorm(width)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.ln_2 = LayerNorm(width)
+        hidden = int(width * mlp_ratio)
+        self.mlp = nn.Sequential(OrderedDict([
+            ("c_fc", nn.Linear(width, hidden)),
+            ("gelu", nn.GELU()),  # exact (erf) GELU: FetalCLIP's config has no quick_gelu
+            ("c_proj", nn.Linear(hidden, width)),
+        ]))
+
+    def forward(self, x, attn_mask=None):
+        y = self.ln_1(x)
+        x = x + self.attn(y, y, y, need_weights=False, attn_mask=attn_mask)[0]
+        return x + self.mlp(self.ln_2(x))
+
+
+class Transformer(nn.Module):
+    def __init__(self, width, layers, heads, mlp_ratio=4.0):
+        super().__init__()
+        self.width = width
+        self.layers = layers
+        self.resblocks = nn.ModuleList([ResidualAttentionBlock(width, heads, mlp_ratio) for _ in range(layers)])
+
+    def forward(self, x, attn_mask=None):
+        for block in self.resblocks:
+            x = block(x, attn_mask)
+        return x
+
+
+class VisionTransformer(nn.Module):
+    def __init__(self, image_size, patch_size, width, layers, heads, output_dim, mlp_ratio=4.0):
+        super().__init__()
+        self.grid = image_size // patch_size
+        self.conv1 = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size, bias=False)
+        scale = width ** -0.5
+        self.class_embedding = nn.Parameter(scale * torch.randn(width))
+        self.positional_embedding = nn.Parameter(scale * torch.randn(self.grid * self.grid + 1, width))
+        self.ln_pre = LayerNorm(width)
+        self.transformer = Transformer(width, layers, heads, mlp_ratio)
+        self.ln_post = LayerNorm(width)
+        self.proj = nn.Parameter(scale * torch.randn(width, output_dim))
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = x.reshape(x.shape[0], x.shape[1], -1).permute(0, 2, 1)
+        cls = self.class_embedding.to(x.dtype) + torch.zeros(x.shape[0], 1, x.shape[-1], dtype=x.dtype)
+        x = torch.cat([cls, x], dim=1) + self.positional_embedding.to(x.dtype)
+        x = self.ln_pre(x)
+        x = self.transformer(x)
+        x = self.ln_post(x)  # open_clip 2.26.1: ln_post on all tokens, then take the class token
+        return x[:, 0] @ self.proj
+
+
+class CLIP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        v, t = cfg["vision_cfg"], cfg["text_cfg"]
+        embed_dim = cfg["embed_dim"]
+        self.visual = VisionTransformer(v["image_size"], v["patch_size"], v["width"], v["layers"],
+                                        v["width"] // v.get("head_width", 64), embed_dim, v.get("mlp_ratio", 4.0))
+        self.context_length = t["context_length"]
+        self.transformer = Transformer(t["width"], t["layers"], t["heads"], t.get("mlp_ratio", 4.0))
+        self.token_embedding = nn.Embedding(t["vocab_size"], t["width"])
+        self.positional_embedding = nn.Parameter(torch.empty(self.context_length, t["width"]))
+        self.ln_final = LayerNorm(t["width"])
+        self.text_projection = nn.Parameter(torch.empty(t["width"], embed_dim))
+        self.logit_scale = nn.Parameter(torch.ones([]) * math.log(1 / 0.07))
+        mask = torch.empty(self.context_length, self.context_length).fill_(float("-inf")).triu_(1)
+        self.register_buffer("attn_mask", mask, persistent=False)
+        self.init_parameters()
+
+    def init_parameters(self):
+        # open_clip CLIP.init_parameters
+        nn.init.normal_(self.token_embedding.weight, std=0.02)
+        nn.init.normal_(self.positional_embedding, std=0.01)
+        width, layers = self.transformer.width, self.transformer.layers
+        proj_std = (width ** -0.5) * ((2 * layers) ** -0.5)
+        attn_std = width ** -0.5
+        fc_std = (2 * width) ** -0.5
+        for block in self.transformer.resblocks:
+            nn.init.normal_(block.attn.in_proj_weight, std=attn_std)
+            nn.init.normal_(block.attn.out_proj.weight, std=proj_std)
+            nn.init.normal_(block.mlp.c_fc.weight, std=fc_std)
+            nn.init.normal_(block.mlp.c_proj.weight, std=proj_std)
+        nn.init.normal_(self.text_projection, std=width ** -0.5)
+
+    def encode_image(self, pixels):
+        return self.visual(pixels)
+
+    def encode_text(self, ids):
+        # Positions after the EOT token cannot reach it through the causal mask, so
+        # cropping the batch to its longest text gives open_clip's exact output.
+        n = ids.shape[1]
+        x = self.token_embedding(ids) + self.positional_embedding[:n]
+        x = self.transformer(x, self.attn_mask[:n, :n])
+        x = self.ln_final(x)
+        x = x[torch.arange(x.shape[0]), ids.argmax(dim=-1)]  # EOT has the largest id
+        return x @ self.text_projection
+
+
+# ---------------------------------------------------------------- data
+def crop_tokens(ids):
+    """Drops the all-zero tail columns of a batch of padded token rows."""
+    used = int((ids != 0).any(0).nonzero().max()) + 1
+    return ids[:, :used]
+
+
+class DemoData:
+    def __init__(self, folder):
+        with open(os.path.join(folder, "index.json")) as f:
+            self.index = json.load(f)
+        ix = self.index
+        self.size = ix["imageSize"]
+        self.ctx = ix["contextLength"]
+        n, v = len(ix["samples"]), ix["variants"]
+        self.images = np.fromfile(os.path.join(folder, ix["files"]["images"]), dtype=np.uint8)
+        if self.images.size != n * self.size * self.size:
+            sys.exit(f"{folder}/{ix['files']['images']}: expected {n}x{self.size}x{self.size} bytes, got {self.images.size}")
+        self.images = self.images.reshape(n, self.size, self.size)
+        self.tokens = np.fromfile(os.path.join(folder, ix["files"]["tokens"]), dtype=np.int32)
+        if self.tokens.size != n * v * self.ctx:
+            sys.exit(f"{folder}/{ix['files']['tokens']}: expected {n}x{v}x{self.ctx} ids, got {self.tokens.size}")
+        self.tokens = self.tokens.reshape(n, v, self.ctx)
+        self.samples = ix["samples"]
+        self.variant_facts = ix["variantFacts"]  # [n][v] {ga, subPlane, spacing}: what each caption states
+        self.split = np.array([s["split"] for s in self.samples])
+        planes = sorted({s["plane"] for s in self.samples})
+        subs = sorted({s["subPlane"] or "" for s in self.samples})
+        self.plane_id = np.array([planes.index(s["plane"]) for s in self.samples])
+        self.sub_id = np.array([subs.index(s["subPlane"] or "") for s in self.samples])
+        self.ga = np.array([s["gaDays"] for s in self.samples], dtype=np.float32)
+        self.spacing = np.array([s["promptSpacingMmPerPx"] for s in self.samples], dtype=np.float32)
+        self.facts = np.zeros((n, v, 3), dtype=bool)
+        for i in range(n):
+            for j in range(v):
+                f = self.variant_facts[i][j]
+                self.facts[i, j] = (f["ga"], f["subPlane"], f["spacing"])
+
+
+
+def normalise(u8):
+    """uint8 [B,S,S] grey -> float [B,3,S,S] with CLIP mean/std (grey replicated to RGB)."""
+    x = u8.float().div_(255.0).unsqueeze(1).expand(-1, 3, -1, -1)
+    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def augment(u8, gen, max_shift):
+    """Ultrasound-safe augmentation: gain, gamma, small integer shifts, left-right flips.
+    No scaling or resampling: the caption states the pixel spacing, and head size in
+    pixels must stay true to it."""
+    b, s, _ = u8.shape
+    x = u8.float() / 255.0
+    gain = torch.empty(b, 1, 1).uniform_(0.8, 1.2, generator=gen)
+    gamma = torch.exp(torch.empty(b, 1, 1).uniform_(-0.25, 0.25, generator=gen))
+    x = (x.clamp(min=1e-6) ** gamma * gain).clamp(0, 1)
+    flips = torch.rand(b, generator=gen) < 0.5
+    x[flips] = x[flips].flip(-1)
+    out = torch.zeros_like(x)
+    shifts = torch.randint(-max_shift, max_shift + 1, (b, 2), generator=gen)
+    for i in range(b):
+        dy, dx = int(shifts[i, 0]), int(shifts[i, 1])
+        ys, yd = (slice(0, s - dy), slice(dy, s)) if dy >= 0 else (slice(-dy, s), slice(0, s + dy))
+        xs, xd = (slice(0, s - dx), slice(dx, s)) if dx >= 0 else (slice(-dx, s), slice(0, s + dx))
+        out[i, yd, xd] = x[i, ys, xs]
+    return (out * 255.0).round().to(torch.uint8)
+
+
+# ---------------------------------------------------------------- loss
+def soft_targets(data, idx, var, cfg):
+    """Which captions in the batch are true of which images: same plane, same sub-plane
+    when the caption names one, GA within a few days when it states GA, the same pixel
+    spacing when it states one. Template captions repeat across images, so plain
+    one-hot CLIP targets would call true captions negatives."""
+    plane = torch.from_numpy(data.plane_id[idx])
+    sub = torch.from_numpy(data.sub_id[idx])
+    ga = torch.from_numpy(data.ga[idx])
+    sp = torch.from_numpy(np.log(data.spacing[idx]))
+    facts = torch.from_numpy(data.facts[idx, var])  # [B, 3] per caption j: ga, subPlane, spacing
+    t = (plane[:, None] == plane[None, :]).float()
+    t = t * torch.where(facts[None, :, 1], (sub[:, None] == sub[None, :]).float(), torch.ones(1))
+    k_ga = torch.exp(-0.5 * ((ga[:, None] - ga[None, :]) / cfg["ga_sigma_days"]) ** 2)
+    t = t * torch.where(facts[None, :, 0], k_ga, torch.ones(1))
+    k_sp = torch.exp(-0.5 * ((sp[:, None] - sp[None, :]) / cfg["log_spacing_sigma"]) ** 2)
+    t = t * torch.where(facts[None, :, 2], k_sp, torch.ones(1))
+    return t  # [images, captions]; the diagonal is 1
+
+
+def clip_loss(img, txt, logit_scale, targets):
+    img = F.normalize(img, dim=-1)
+    txt = F.normalize(txt, dim=-1)
+    logits = logit_scale.exp() * img @ txt.t()
+    ti = targets / targets.sum(1, keepdim=True)
+    tt = targets.t() / targets.t().sum(1, keepdim=True)
+    li = -(ti * F.log_softmax(logits, 1)).sum(1).mean()
+    lt = -(tt * F.log_softmax(logits.t(), 1)).sum(1).mean()
+    return (li + lt) / 2
+
+
+# ---------------------------------------------------------------- evaluation
+# WHO fetal growth chart HC quantiles (Kiserud et al. 2017), as FetalCLIP's GA scoring uses them.
+WHO_HC = {
+    0.025: (1.59317517131532, 0.29459800552433, -0.0073860372566707, 0.0000656951770216148),
+    0.5: (2.09924879247164, 0.253373656106037, -0.00605647816678282, 0.0000514256072059917),
+    0.975: (2.50074069629423, 0.220067854715719, -0.00493623111462443, 0.0000389066000946519),
+}
+
+
+def who_hc(q, weeks):
+    b0, b1, b2, b3 = WHO_HC[q]
+    return math.exp(b0 + b1 * weeks + b2 * weeks ** 2 + b3 * weeks ** 3)
+
+
+def macro_f1(true, pred, classes):
+    f1s = []
+    for c in sorted(set(true)):
+        tp = sum(1 for t, p in zip(true, pred) if t == c and p == c)
+        fp = sum(1 for t, p in zip(true, pred) if t != c and p == c)
+        fn = sum(1 for t, p in zip(true, pred) if t == c and p != c)
+        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(f1s))
+
+
+@torch.no_grad()
+def encode_texts(model, ids, batch=256):
+    out = []
+    for i in range(0, len(ids), batch):
+        out.append(model.encode_text(crop_tokens(torch.from_numpy(ids[i:i + batch]).long())))
+    return torch.cat(out)
+
+
+@torch.no_grad()
+def encode_images(model, u8, batch=256):
+    out = []
+    for i in range(0, len(u8), batch):
+        out.append(model.encode_image(normalise(torch.from_numpy(u8[i:i + batch]))))
+    return torch.cat(out)
+
+
+def read_eval_ids(folder, data, name):
+    meta = data.index["eval"][name]
+    ids = np.fromfile(os.path.join(folder, meta["file"]), dtype=np.int32).reshape(-1, data.ctx)
+    return ids, meta
+
+
+def class_embeddings(model, ids, n_classes):
+    e = F.normalize(encode_texts(model, ids), dim=-1)
+    e = e.reshape(n_classes, -1, e.shape[-1])
+    return F.normalize(e.mean(1), dim=-1)
+
+
+@torch.no_grad()
+def evaluate(model, data, folder, split, ga_limit=None):
+    """The three demo targets, scored as FetalCLIP's scripts score them (see /work/shared/reference/README.md)."""
+    model.eval()
+    rows = np.nonzero(data.split == split)[0]
+    img = F.normalize(encode_images(model, data.images[rows]), dim=-1)
+    result = {}
+    ids, meta = read_eval_ids(folder, data, "planes")
+    cls = class_embeddings(model, ids, len(meta["classes"]))
+    pred = (100 * img @ cls.t()).argmax(1).tolist()
+    true = [meta["classes"].index(data.samples[r]["promptClass"]) for r in rows]
+    result["planesMacroF1"] = macro_f1(true, pred, meta["classes"])
+    ids, meta = read_eval_ids(folder, data, "subPlanes")
+    cls = class_embeddings(model, ids, len(meta["classes"]))
+    brain = [k for k, r in enumerate(rows) if data.samples[r].get("subPlaneClass") in meta["classes"]]
+    pred = (100 * img[brain] @ cls.t()).argmax(1).tolist()
+    true = [meta["classes"].index(data.samples[rows[k]]["subPlaneClass"]) for k in brain]
+    result["subPlanesMacroF1"] = macro_f1(true, pred, meta["classes"])
+    ids, meta = read_eval_ids(folder, data, "ga")
+    ga_days = meta["gaDays"]
+    n_t, n_ga = meta["templates"], len(ga_days)
+    per_spacing = n_t * n_ga
+    scored = [k for k in brain if 100 <= data.samples[rows[k]]["hcMm"] <= 342]
+    if ga_limit:
+        scored = scored[:ga_limit]
+    cache = {}
+    valid = []
+    for k in scored:
+        s = data.samples[rows[k]]
+        g = s["gaSpacingIndex"]
+        if g not in cache:
+            e = F.normalize(encode_texts(model, ids[g * per_spacing:(g + 1) * per_spacing]), dim=-1)
+            cache[g] = e.reshape(n_t, n_ga, -1)
+        dots = (100 * torch.einsum("d,tgd->tg", img[k], cache[g])).mean(0)
+        top = sorted(dots.topk(15).indices.tolist())  # indices ascend with GA
+        pred_days = ga_days[top[7]]
+        w = pred_days / 7
+        valid.append(who_hc(0.025, w) <= s["hcMm"] <= who_hc(0.975, w))
+    result["gaValidRate"] = float(np.mean(valid)) if valid else float("nan")
+    result["gaScored"] = len(valid)
+    model.train()
+    return result
+
+
+# ---------------------------------------------------------------- export
+def export(model, cfg, data_folder, out_dir, card):
+    os.makedirs(out_dir, exist_ok=True)
+    state = OrderedDict((k, v.detach().half().clone()) for k, v in model.state_dict().items())
+    torch.save(state, os.path.join(out_dir, "weights.pt"))
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+        f.write("\n")
+    shutil.copyfile(os.path.join(data_folder, "merges.txt"), os.path.join(out_dir, "merges.txt"))
+    with open(os.path.join(out_dir, "card.json"), "w") as f:
+        json.dump(card, f, indent=2)
+        f.write("\n")
+
+
+# ---------------------------------------------------------------- training
+def lr_at(step, steps, base, warmup):
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return base * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def build_config(args, data):
+    return {
+        "embed_dim": args.embed_dim,
+        "vision_cfg": {"image_size": data.size, "layers": args.vision_layers, "width": args.vision_width,
+                       "patch_size": args.patch_size},
+        "text_cfg": {"context_length": data.ctx, "vocab_size": data.index["vocabSize"], "width": args.text_width,
+                     "heads": args.text_width // 64, "layers": args.text_layers},
+    }
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="data/cache/demo")
+    p.add_argument("--out", default="models/sources/fetalclip-demo")
+    p.add_argument("--steps", type=int, default=1200)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--wd", type=float, default=0.1)
+    p.add_argument("--warmup", type=int, default=60)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--vision-width", type=int, default=128)
+    p.add_argument("--vision-layers", type=int, default=4)
+    p.add_argument("--patch-size", type=int, default=14)
+    p.add_argument("--text-width", type=int, default=128)
+    p.add_argument("--text-layers", type=int, default=3)
+    p.add_argument("--embed-dim", type=int, default=128)
+    p.add_argument("--brain-share", type=float, default=0.5, help="share of each batch drawn from brain images")
+    p.add_argument("--ga-sigma-days", type=float, default=5.0)
+    p.add_argument("--log-spacing-sigma", type=float, default=0.03)
+    p.add_argument("--max-shift", type=int, default=4)
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--ckpt-every", type=int, default=100)
+    p.add_argument("--eval-split", default="val")
+    p.add_argument("--fresh", action="store_true", help="ignore a saved training state")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    data = DemoData(args.data)
+    cfg = build_config(args, data)
+    if data.size % args.patch_size:
+        sys.exit(f"image size {data.size} is not a multiple of patch size {args.patch_size}")
+    model = CLIP(cfg)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"config {json.dumps(cfg)}; {n_params / 1e6:.2f}M parameters", flush=True)
+
+    decay = [p for n, p in model.named_parameters() if not (p.ndim < 2 or "ln" in n or "bias" in n or "logit_scale" in n)]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "ln" in n or "bias" in n or "logit_scale" in n]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
+
+    train = np.nonzero(data.split == "train")[0]
+    is_brain = np.array([data.samples[i]["promptClass"] == "brain" for i in train])
+    weights = np.where(is_brain, args.brain_share / max(1, is_brain.sum()), (1 - args.brain_share) / max(1, (~is_brain).sum()))
+    weights = torch.from_numpy(weights / weights.sum())
+    variants = data.tokens.shape[1]
+    loss_cfg = {"ga_sigma_days": args.ga_sigma_days, "log_spacing_sigma": args.log_spacing_sigma}
+    print(f"train {len(train)} images ({is_brain.sum()} brain), {variants} captions each", flush=True)
+
+    state_path = os.path.join(args.data, "train-state.pt")
+    step, elapsed, history = 0, 0.0, []
+    if os.path.exists(state_path) and not args.fresh:
+        st = torch.load(state_path)
+        if st["args"] != vars(args):
+            sys.exit(f"{state_path} was saved with other arguments; rerun with --fresh")
+        model.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step, elapsed, history = st["step"], st["elapsed"], st["history"]
+        print(f"resumed at step {step} ({elapsed:.0f} s trained)", flush=True)
+
+    model.train()
+    t0 = time.time() - elapsed
+    recent = []
+    while step < args.steps:
+        gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)  # per-step: resumes reproduce
+        pick = torch.multinomial(weights, args.batch, replacement=False, generator=gen).numpy()
+        idx = train[pick]
+        var = torch.randint(0, variants, (args.batch,), generator=gen).numpy()
+        pixels = normalise(augment(torch.from_numpy(data.images[idx]), gen, args.max_shift))
+        ids = crop_tokens(torch.from_numpy(data.tokens[idx, var]).long())
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+        loss = clip_loss(model.encode_image(pixels), model.encode_text(ids), model.logit_scale,
+                         soft_targets(data, idx, var, loss_cfg))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            model.logit_scale.clamp_(0, math.log(100))  # open_clip's clamp
+        step += 1
+        recent.append(loss.item())
+        if step % 20 == 0 or step == args.steps:
+            el = time.time() - t0
+            print(f"step {step}/{args.steps} loss {np.mean(recent):.4f} scale {model.logit_scale.exp().item():.1f} "
+                  f"{el:.0f} s ({el / step:.2f} s/step)", flush=True)
+            history.append({"step": step, "loss": float(np.mean(recent)), "seconds": round(el, 1)})
+            recent = []
+        if step % args.eval_every == 0 and step < args.steps:
+            r = evaluate(model, data, args.data, args.eval_split, ga_limit=150)
+            print(f"eval[{args.eval_split}] step {step}: {json.dumps(r)}", flush=True)
+            history.append({"step": step, "eval": r})
+        if step % args.ckpt_every == 0 and step < args.steps:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "elapsed": time.time() - t0, "history": history, "args": vars(args)}, state_path + ".tmp")
+            os.replace(state_path + ".tmp", state_path)
+    wall = time.time() - t0
+
+    # Score what is shipped: float16 weights, read back.
+    shipped = OrderedDict((k, v.detach().half().float()) for k, v in model.state_dict().items())
+    model.load_state_dict(shipped)
+    final = {split: evaluate(model, data, args.data, split) for split in ("val", "test")}
+    print(f"final (float16 weights): {json.dumps(final)}", flush=True)
+    card = {
+        "name": "FetalCLIP demo (phantom)",
+        "description": "A small open_clip-layout CLIP trained from scratch on the project's procedural "
+                       "ultrasound phantom; a stand-in so a fresh clone shows working analyses. Not a medical model.",
+        "training": {
+            "steps": step, "batch": args.batch, "epochs": round(step * args.batch / len(train), 2),
+            "seed": args.seed, "optimizer": f"AdamW lr {args.lr} wd {args.wd} betas (0.9, 0.98), cosine, warmup {args.warmup}",
+            "loss": "CLIP contrastive with label-aware soft targets (captions true of an image count as positives: "
+                    f"plane, sub-plane, GA within sigma {args.ga_sigma_days} d, log spacing sigma {args.log_spacing_sigma})",
+            "brainShare": args.brain_share, "augment": f"gain 0.8-1.2, gamma exp(+-0.25), left-right flip, shift +-{args.max_shift} px; no scaling",
+            "wallSeconds": round(wall, 1), "threads": args.threads,
+            "finalLoss": history[-1]["loss"] if history and "loss" in history[-1] else None,
+            "lossHistory": [h for h in history if "loss" in h][-10:],
+        },
+        "data": data.index["dataCard"],
+        "evaluation": final,
+        "torch": torch.__version__,
+        "parameters": n_params,
+    }
+    export(model, cfg, args.data, args.out, card)
+    print(f"wrote {args.out} ({os.path.getsize(os.path.join(args.out, 'weights.pt')) / 1e6:.2f} MB weights)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

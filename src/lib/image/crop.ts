@@ -1,0 +1,24 @@
+// torchvision CenterCrop on a PIL image (functional.center_crop).
+import type {Rgb8Image} from "./raster.js";
+
+/** Python's round(): halves go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Crops the centre height x width: top = round((H - h) / 2), left = round((W - w) / 2), Python rounding. */
+export function centreCrop(img: Rgb8Image, width: number, height: number = width): Rgb8Image {
+  if (width > img.width || height > img.height) {
+    throw new Error(`centreCrop: crop ${width}x${height} is larger than the image ${img.width}x${img.height}`);
+  }
+  if (width === img.width && height === img.height) return img;
+  const top = roundHalfEven((img.height - height) / 2);
+  const left = roundHalfEven((img.width - width) / 2);
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const from = ((top + y) * img.width + left) * 3;
+    out.set(img.data.subarray(from, from + width * 3), y * width * 3);
+  }
+  return {width, height, data: out};
+}

@@ -1,0 +1,66 @@
+// Decoding image files to pixels, isomorphically (no canvas, no Buffer): PNG with
+// fast-png, JPEG with jpeg-js, the two formats of the fetal ultrasound datasets.
+import {decode as decodePng} from "fast-png";
+import jpeg from "jpeg-js";
+import type {PixelMode, RasterImage} from "./raster.js";
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG_MAGIC = [0xff, 0xd8, 0xff];
+
+function startsWith(bytes: Uint8Array, magic: number[]): boolean {
+  return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
+}
+
+/** Decodes a PNG or JPEG file (detected by its magic bytes) into PIL-mode pixels. */
+export function decodeImage(bytes: Uint8Array): RasterImage {
+  if (startsWith(bytes, PNG_MAGIC)) return decodePngImage(bytes);
+  if (startsWith(bytes, JPEG_MAGIC)) return decodeJpegImage(bytes);
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+  throw new Error(`decodeImage: unsupported image format (first bytes ${head || "none"}); expected PNG (89 50 4e 47) or JPEG (ff d8 ff)`);
+}
+
+/** Unpacks 1/2/4-bit samples (rows padded to whole bytes, as PNG stores them). */
+function unpackBits(packed: Uint8Array, width: number, height: number, depth: number, scale: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  const rowBytes = Math.ceil((width * depth) / 8);
+  const mask = (1 << depth) - 1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const bit = x * depth;
+      const byte = packed[y * rowBytes + (bit >> 3)]!;
+      out[y * width + x] = ((byte >> (8 - depth - (bit & 7))) & mask) * scale;
+    }
+  }
+  return out;
+}
+
+function decodePngImage(bytes: Uint8Array): RasterImage {
+  const png = decodePng(bytes);
+  const {width, height, depth, channels} = png;
+  if (png.palette && channels === 1) {
+    const indices = depth === 8 ? new Uint8Array(png.data as Uint8Array) : unpackBits(png.data as Uint8Array, width, height, depth, 1);
+    // PIL keeps a 256-entry palette; entries the file leaves out read as black.
+    const palette = new Uint8Array(256 * 3);
+    png.palette.forEach((rgb, i) => palette.set(rgb.slice(0, 3), i * 3));
+    return {width, height, mode: "P", data: indices, palette};
+  }
+  if (depth === 16) {
+    const mode = ({1: "I;16", 2: "LA;16", 3: "RGB;16", 4: "RGBA;16"} as const)[channels as 1 | 2 | 3 | 4];
+    if (!mode) throw new Error(`decodeImage: PNG with ${channels} channels is not supported`);
+    return {width, height, mode, data: new Uint16Array(png.data as Uint16Array)};
+  }
+  if (depth < 8) {
+    // Only greyscale (and palette, above) PNGs have sub-byte samples; PIL scales them to 0-255.
+    return {width, height, mode: "L", data: unpackBits(png.data as Uint8Array, width, height, depth, 255 / ((1 << depth) - 1))};
+  }
+  const mode = ({1: "L", 2: "LA", 3: "RGB", 4: "RGBA"} as const)[channels as 1 | 2 | 3 | 4] as PixelMode | undefined;
+  if (!mode) throw new Error(`decodeImage: PNG with ${channels} channels is not supported`);
+  return {width, height, mode, data: new Uint8Array(png.data as Uint8Array)};
+}
+
+function decodeJpegImage(bytes: Uint8Array): RasterImage {
+  // jpeg-js replicates greyscale JPEGs to RGB, which is what PIL's convert("RGB") gives too.
+  // Its IDCT and chroma upsampling are not libjpeg's: pixels may differ from PIL's by a few levels.
+  const img = jpeg.decode(bytes, {useTArray: true, formatAsRGBA: false});
+  return {width: img.width, height: img.height, mode: "RGB", data: img.data};
+}

@@ -1,0 +1,217 @@
+// B-mode image formation from a tissue map: beams are traced from the probe
+// in polar (beam, depth) coordinates, where attenuation accumulates along
+// each beam (acoustic shadows behind bone, enhancement behind fluid), random
+// scatterers convolved with the point-spread function give correlated
+// Rayleigh speckle, time-gain compensation and log compression set the
+// greys, and scan conversion maps the polar image back to the screen.
+
+import type {Rng} from "../random.js";
+import type {Probe} from "./probe.js";
+import type {TissueMap} from "./tissueMap.js";
+
+export interface ScannerSettings {
+  /** Overall gain, dB (brighter or darker images). */
+  gainDb: number;
+  /** Displayed dynamic range, dB (log compression). */
+  dynamicRangeDb: number;
+  /** Residual time-gain error at evenly spaced depths, dB (interpolated; the sonographer's TGC sliders). */
+  tgcDb: readonly number[];
+  /** Multiplier of the tissue map's attenuation (higher transmit frequency attenuates more). */
+  attenuationScale: number;
+  /** Share of the soft-tissue attenuation that TGC compensates (1 = flat brightness with depth). */
+  tgcCompensation: number;
+  /** Point-spread function standard deviations: along the beam (samples) and across beams (beams). */
+  psfAxial: number;
+  psfLateral: number;
+  /** Electronic noise amplitude relative to a bright echo. */
+  noiseFloor: number;
+  /** Near-field reverberation haze amplitude and its decay depth (px). */
+  hazeAmplitude: number;
+  hazeDepthPx: number;
+  /** Display curve exponent applied after log compression. */
+  gamma: number;
+}
+
+/** Typical settings; the generator draws each image's own around these. */
+export const DEFAULT_SCANNER: ScannerSettings = {
+  gainDb: 0,
+  dynamicRangeDb: 50,
+  tgcDb: [0, 0, 0, 0, 0],
+  attenuationScale: 1,
+  tgcCompensation: 0.9,
+  psfAxial: 0.8,
+  psfLateral: 1.6,
+  noiseFloor: 0.006,
+  hazeAmplitude: 0.05,
+  hazeDepthPx: 20,
+  gamma: 1.4
+};
+
+/** Amplitude shown as full white (bone saturates above it). */
+const WHITE_AMPLITUDE_DB = 11;
+
+function gaussianKernel(sigma: number): Float32Array {
+  const radius = Math.max(1, Math.ceil(2.5 * sigma));
+  const k = new Float32Array(2 * radius + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) {
+    const w = Math.exp((-0.5 * i * i) / (sigma * sigma));
+    k[i + radius] = w;
+    sum += w;
+  }
+  for (let i = 0; i < k.length; i++) k[i]! /= sum;
+  return k;
+}
+
+/** Convolves rows (stride 1, length n) or columns of a (count x n) array in place with a kernel, clamping at the ends. */
+function convolve(data: Float32Array, count: number, n: number, kernel: Float32Array, alongRows: boolean, scratch: Float32Array): void {
+  const radius = (kernel.length - 1) / 2;
+  const strideIn = alongRows ? 1 : count;
+  const strideOut = alongRows ? n : 1;
+  for (let line = 0; line < count; line++) {
+    const base = line * strideOut;
+    for (let i = 0; i < n; i++) scratch[i] = data[base + i * strideIn]!;
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let k = -radius; k <= radius; k++) {
+        const j = Math.min(n - 1, Math.max(0, i + k));
+        acc += kernel[k + radius]! * scratch[j]!;
+      }
+      data[base + i * strideIn] = acc;
+    }
+  }
+}
+
+function bilinear(values: Float32Array, width: number, height: number, x: number, y: number): number {
+  const fx = Math.min(width - 1.001, Math.max(0, x - 0.5));
+  const fy = Math.min(height - 1.001, Math.max(0, y - 0.5));
+  const ix = Math.floor(fx);
+  const iy = Math.floor(fy);
+  const tx = fx - ix;
+  const ty = fy - iy;
+  const i = iy * width + ix;
+  const top = values[i]! + (values[i + 1]! - values[i]!) * tx;
+  const bottom = values[i + width]! + (values[i + width + 1]! - values[i + width]!) * tx;
+  return top + (bottom - top) * ty;
+}
+
+interface BeamGrid {
+  beams: number;
+  samples: number;
+  /** Image position of beam b, sample s. */
+  position(b: number, s: number): [number, number];
+  /** Sample spacing along the beam, px. */
+  samplePx: number;
+  /** Fractional (beam, sample) of an image point, or null outside the field of view. */
+  locate(x: number, y: number): [number, number] | null;
+}
+
+function beamGrid(probe: Probe): BeamGrid {
+  if (probe.kind === "linear") {
+    const beams = Math.max(16, Math.ceil((probe.x1 - probe.x0) / 0.9));
+    const samples = Math.max(16, Math.ceil((probe.y1 - probe.y0) / 0.8));
+    const dx = (probe.x1 - probe.x0) / (beams - 1);
+    const dy = (probe.y1 - probe.y0) / (samples - 1);
+    return {
+      beams, samples, samplePx: dy,
+      position: (b, s) => [probe.x0 + b * dx, probe.y0 + s * dy],
+      locate(x, y) {
+        if (x < probe.x0 || x > probe.x1 || y < probe.y0 || y > probe.y1) return null;
+        return [(x - probe.x0) / dx, (y - probe.y0) / dy];
+      }
+    };
+  }
+  const {apexX, apexY, radiusStartPx: r0, radiusEndPx: r1, halfAngleRad: half} = probe;
+  const beams = Math.min(480, Math.max(32, Math.ceil((2 * half * r1) / 1.0)));
+  const samples = Math.max(16, Math.ceil((r1 - r0) / 0.8));
+  const dTheta = (2 * half) / (beams - 1);
+  const dr = (r1 - r0) / (samples - 1);
+  return {
+    beams, samples, samplePx: dr,
+    position(b, s) {
+      const theta = -half + b * dTheta;
+      const r = r0 + s * dr;
+      return [apexX + r * Math.sin(theta), apexY + r * Math.cos(theta)];
+    },
+    locate(x, y) {
+      const dx = x - apexX;
+      const dy = y - apexY;
+      if (dy <= 0) return null;
+      const r = Math.hypot(dx, dy);
+      const theta = Math.atan2(dx, dy);
+      if (r < r0 || r > r1 || theta < -half || theta > half) return null;
+      return [(theta + half) / dTheta, (r - r0) / dr];
+    }
+  };
+}
+
+/** Renders a tissue map as an 8-bit B-mode image of the map's size; black outside the field of view. */
+export function renderBMode(map: TissueMap, probe: Probe, settings: ScannerSettings, rng: Rng): Uint8Array {
+  const grid = beamGrid(probe);
+  const {beams, samples, samplePx} = grid;
+  const n = beams * samples;
+  const re = new Float32Array(n);
+  const im = new Float32Array(n);
+  const tgcLen = settings.tgcDb.length;
+  const baseAttenuation = 0.1 * settings.attenuationScale;
+  // Random scatterers weighted by the attenuated echo amplitude, laid out beam-major (b * samples + s).
+  for (let b = 0; b < beams; b++) {
+    let cumulativeDb = 0;
+    for (let s = 0; s < samples; s++) {
+      const [x, y] = grid.position(b, s);
+      const echo = bilinear(map.echo, map.width, map.height, x, y);
+      const attenuation = bilinear(map.attenuation, map.width, map.height, x, y);
+      const depth = s * samplePx;
+      const transmission = Math.pow(10, -cumulativeDb / 20);
+      cumulativeDb += attenuation * settings.attenuationScale * samplePx;
+      const haze = settings.hazeAmplitude * Math.exp(-depth / settings.hazeDepthPx);
+      const t = tgcLen > 1 ? (s / (samples - 1)) * (tgcLen - 1) : 0;
+      const ti = Math.min(tgcLen - 2, Math.floor(t));
+      const tgcError = tgcLen > 1 ? settings.tgcDb[ti]! + (settings.tgcDb[ti + 1]! - settings.tgcDb[ti]!) * (t - ti) : (settings.tgcDb[0] ?? 0);
+      const gainDb = settings.gainDb + baseAttenuation * settings.tgcCompensation * depth + tgcError;
+      const amplitude = (echo * transmission + haze + settings.noiseFloor) * Math.pow(10, gainDb / 20);
+      const i = b * samples + s;
+      re[i] = amplitude * rng.normal();
+      im[i] = amplitude * rng.normal();
+    }
+  }
+  // Point-spread function: axial along each beam, lateral across beams.
+  const axial = gaussianKernel(settings.psfAxial);
+  const lateral = gaussianKernel(settings.psfLateral);
+  let energy = 0;
+  for (const a of axial) for (const l of lateral) energy += a * a * l * l;
+  const norm = 1 / Math.sqrt(2 * energy);
+  const scratch = new Float32Array(Math.max(beams, samples));
+  convolve(re, beams, samples, axial, true, scratch);
+  convolve(im, beams, samples, axial, true, scratch);
+  convolve(re, samples, beams, lateral, false, scratch);
+  convolve(im, samples, beams, lateral, false, scratch);
+  // Log compression to display levels in [0, 1].
+  const level = new Float32Array(n);
+  const floorDb = WHITE_AMPLITUDE_DB - settings.dynamicRangeDb;
+  for (let i = 0; i < n; i++) {
+    const envelope = Math.hypot(re[i]!, im[i]!) * norm;
+    const db = 20 * Math.log10(envelope + 1e-9);
+    const v = Math.min(1, Math.max(0, (db - floorDb) / settings.dynamicRangeDb));
+    level[i] = Math.pow(v, settings.gamma);
+  }
+  // Scan conversion: bilinear in (beam, sample) for each screen pixel.
+  const out = new Uint8Array(map.width * map.height);
+  for (let y = 0; y < map.height; y++) {
+    for (let x = 0; x < map.width; x++) {
+      const loc = grid.locate(x + 0.5, y + 0.5);
+      if (!loc) continue;
+      const fb = Math.min(beams - 1.001, loc[0]);
+      const fs = Math.min(samples - 1.001, loc[1]);
+      const ib = Math.floor(fb);
+      const is = Math.floor(fs);
+      const tb = fb - ib;
+      const ts = fs - is;
+      const i = ib * samples + is;
+      const v0 = level[i]! + (level[i + 1]! - level[i]!) * ts;
+      const v1 = level[i + samples]! + (level[i + samples + 1]! - level[i + samples]!) * ts;
+      out[y * map.width + x] = Math.round(255 * (v0 + (v1 - v0) * tb));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,177 @@
+// Signed-distance shapes in image pixels (negative inside): one description
+// serves filling, anti-aliased edges (coverage from the distance) and
+// surface normals (its gradient) for specular bone echoes.
+
+export interface Shape {
+  /** Bounding box [x0, y0, x1, y1] in px, inclusive of the anti-aliasing margin. */
+  readonly bbox: readonly [number, number, number, number];
+  /** Signed distance in px from (x, y) to the outline: < 0 inside. */
+  sdf(x: number, y: number): number;
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** A rotated ellipse: centre, semi-axes (rx along the rotated x axis) and angle in radians. */
+export function ellipse(cx: number, cy: number, rx: number, ry: number, angle = 0): Shape {
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const ex = Math.sqrt(rx * rx * cos * cos + ry * ry * sin * sin) + 2;
+  const ey = Math.sqrt(rx * rx * sin * sin + ry * ry * cos * cos) + 2;
+  const minR = Math.min(rx, ry);
+  return {
+    bbox: [cx - ex, cy - ey, cx + ex, cy + ey],
+    sdf(x, y) {
+      const dx = x - cx;
+      const dy = y - cy;
+      const u = dx * cos + dy * sin;
+      const v = -dx * sin + dy * cos;
+      // Inigo Quilez's ellipse distance approximation: exact on the outline, smooth near it.
+      const k0 = Math.hypot(u / rx, v / ry);
+      const k1 = Math.hypot(u / (rx * rx), v / (ry * ry));
+      if (k1 < 1e-9) return -minR;
+      return (k0 * (k0 - 1)) / k1;
+    }
+  };
+}
+
+/** The band of `thickness` px just inside a shape's outline (a skull, a skin line). */
+export function innerBand(shape: Shape, thickness: number): Shape {
+  return {bbox: shape.bbox, sdf: (x, y) => {
+    const d = shape.sdf(x, y);
+    return Math.max(d, -(d + thickness));
+  }};
+}
+
+/** The band of `thickness` px centred on a shape's outline. */
+export function outline(shape: Shape, thickness: number): Shape {
+  const [x0, y0, x1, y1] = shape.bbox;
+  const m = thickness / 2 + 1;
+  return {bbox: [x0 - m, y0 - m, x1 + m, y1 + m], sdf: (x, y) => Math.abs(shape.sdf(x, y)) - thickness / 2};
+}
+
+/** A shape grown (positive) or shrunk (negative) by `px`. */
+export function offset(shape: Shape, px: number): Shape {
+  const [x0, y0, x1, y1] = shape.bbox;
+  const m = Math.max(0, px);
+  return {bbox: [x0 - m, y0 - m, x1 + m, y1 + m], sdf: (x, y) => shape.sdf(x, y) - px};
+}
+
+/** Intersection of two shapes (bbox of the first). */
+export function intersect(a: Shape, b: Shape): Shape {
+  return {bbox: a.bbox, sdf: (x, y) => Math.max(a.sdf(x, y), b.sdf(x, y))};
+}
+
+/** A polyline of capsules with radius `radius` px (a bone, a vessel, a canal). */
+export function tube(points: readonly Point[], radius: number): Shape {
+  if (points.length < 2) throw new Error(`tube: needs at least 2 points, got ${points.length}`);
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const p of points) {
+    x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y);
+  }
+  const m = radius + 2;
+  return {
+    bbox: [x0 - m, y0 - m, x1 + m, y1 + m],
+    sdf(x, y) {
+      let best = Infinity;
+      for (let i = 0; i + 1 < points.length; i++) {
+        const a = points[i]!;
+        const b = points[i + 1]!;
+        const bx = b.x - a.x;
+        const by = b.y - a.y;
+        const len2 = bx * bx + by * by;
+        const t = len2 > 0 ? Math.min(1, Math.max(0, ((x - a.x) * bx + (y - a.y) * by) / len2)) : 0;
+        const d = Math.hypot(x - a.x - t * bx, y - a.y - t * by);
+        if (d < best) best = d;
+      }
+      return best - radius;
+    }
+  };
+}
+
+/** A closed polygon (even-odd rule). */
+export function polygon(points: readonly Point[]): Shape {
+  if (points.length < 3) throw new Error(`polygon: needs at least 3 points, got ${points.length}`);
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const p of points) {
+    x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y);
+  }
+  const n = points.length;
+  return {
+    bbox: [x0 - 2, y0 - 2, x1 + 2, y1 + 2],
+    sdf(x, y) {
+      // Inigo Quilez's polygon distance: nearest edge distance, sign from the crossing count.
+      let d2 = Infinity;
+      let inside = false;
+      for (let i = 0, j = n - 1; i < n; j = i, i++) {
+        const a = points[i]!;
+        const b = points[j]!;
+        const ex = b.x - a.x;
+        const ey = b.y - a.y;
+        const wx = x - a.x;
+        const wy = y - a.y;
+        const len2 = ex * ex + ey * ey;
+        const t = len2 > 0 ? Math.min(1, Math.max(0, (wx * ex + wy * ey) / len2)) : 0;
+        const qx = wx - ex * t;
+        const qy = wy - ey * t;
+        d2 = Math.min(d2, qx * qx + qy * qy);
+        if ((a.y > y) !== (b.y > y) && x < ((b.x - a.x) * (y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+      }
+      const d = Math.sqrt(d2);
+      return inside ? -d : d;
+    }
+  };
+}
+
+/** Points of a closed Catmull-Rom spline through `controls` (smooth organ outlines). */
+export function smoothClosed(controls: readonly Point[], stepsPerSegment = 8): Point[] {
+  const n = controls.length;
+  const out: Point[] = [];
+  for (let i = 0; i < n; i++) {
+    const p0 = controls[(i - 1 + n) % n]!;
+    const p1 = controls[i]!;
+    const p2 = controls[(i + 1) % n]!;
+    const p3 = controls[(i + 2) % n]!;
+    for (let s = 0; s < stepsPerSegment; s++) {
+      const t = s / stepsPerSegment;
+      const t2 = t * t;
+      const t3 = t2 * t;
+      const f = (a: number, b: number, c: number, d: number) =>
+        0.5 * (2 * b + (-a + c) * t + (2 * a - 5 * b + 4 * c - d) * t2 + (-a + 3 * b - 3 * c + d) * t3);
+      out.push({x: f(p0.x, p1.x, p2.x, p3.x), y: f(p0.y, p1.y, p2.y, p3.y)});
+    }
+  }
+  return out;
+}
+
+/** Points along an open quadratic Bezier curve (a femur's bow, the umbilical vein's hook). */
+export function quadraticCurve(a: Point, control: Point, b: Point, steps = 12): Point[] {
+  const out: Point[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const t = i / steps;
+    const u = 1 - t;
+    out.push({x: u * u * a.x + 2 * u * t * control.x + t * t * b.x, y: u * u * a.y + 2 * u * t * control.y + t * t * b.y});
+  }
+  return out;
+}
+
+/** Points along an elliptical arc from angle a0 to a1 (radians, in the ellipse's own frame). */
+export function ellipseArc(cx: number, cy: number, rx: number, ry: number, angle: number, a0: number, a1: number, steps = 16): Point[] {
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const out: Point[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const t = a0 + ((a1 - a0) * i) / steps;
+    const u = rx * Math.cos(t);
+    const v = ry * Math.sin(t);
+    out.push({x: cx + u * cos - v * sin, y: cy + u * sin + v * cos});
+  }
+  return out;
+}
+
+/** The half-plane on the side of the line through `p` that the unit normal (nx, ny) points away from. */
+export function halfPlane(p: Point, nx: number, ny: number, bbox: Shape["bbox"]): Shape {
+  return {bbox, sdf: (x, y) => (x - p.x) * nx + (y - p.y) * ny};
+}
