@@ -4,10 +4,12 @@ const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<vo
   demo: () => import("./demo.js")
 };
 
-const [name, ...args] = process.argv.slice(2);
-if (!name || !(name in benches)) {
+export {};
+
+const [benchName, ...args] = process.argv.slice(2);
+if (!benchName || !(benchName in benches)) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join("|")}> [options]\n`);
   process.exit(2);
 }
-const bench = await benches[name]();
+const bench = await benches[benchName]();
 await bench.run(args);

@@ -9,30 +9,12 @@ import {parseArgs} from "node:util";
 import * as ort from "onnxruntime-node";
 import {IMAGE_EMBEDS, IMAGE_INPUT} from "../src/lib/bundle.js";
 import {createRng} from "../src/lib/random.js";
-import {writeTorchZip} from "../loaders/checkpoint/torchZipWriter.js";
-import {imageEncoderMacs, openClipStateDictShapes} from "../loaders/openClipShapes.js";
+import {imageEncoderMacs} from "../loaders/openClipShapes.js";
+import {writeRandomCheckpoint} from "../loaders/randomCheckpoint.js";
 import {readOpenClipConfig} from "../loaders/openClipConfig.js";
 
 const SHARED = process.env.FETALCLIP_SHARED ?? resolve("..", "shared");
 const log = (m: string) => process.stderr.write(`${m}\n`);
-
-/** Seeded random weights of every tensor open_clip holds for this config, streamed one tensor at a time. */
-function* randomTensors(configPath: string, seed: number) {
-  const config = readOpenClipConfig(configPath);
-  const rng = createRng(seed);
-  for (const t of openClipStateDictShapes(config)) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    if (t.init === "ones") data.fill(1);
-    else if (t.init === "logit_scale") data[0] = Math.log(1 / 0.07);
-    else if (t.init === "normal") {
-      // Uniform with the std of CLIP's N(0, 0.02) init: same statistics, much faster to draw.
-      const a = 0.02 * Math.sqrt(3);
-      for (let i = 0; i < n; i++) data[i] = (2 * rng.next() - 1) * a;
-    }
-    yield {name: t.name, shape: t.shape, dtype: "float32" as const, data};
-  }
-}
 
 /** Runs a command, sampling its peak RSS (VmHWM) from /proc until it exits. */
 function runMeasured(cmd: string, args: string[]): Promise<{seconds: number; peakRssBytes: number; code: number}> {
@@ -105,7 +87,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!existsSync(weights)) {
     log(`writing a random-weight checkpoint of ${values.config} to ${weights} ...`);
     const t0 = performance.now();
-    writeTorchZip(weights, randomTensors(values.config!, 2025));
+    writeRandomCheckpoint(weights, config);
     log(`  ${(statSync(weights).size / 1e9).toFixed(2)} GB in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const imports: Record<string, {seconds: number; peakRssBytes: number}> = {};

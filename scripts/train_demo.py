@@ -302,8 +302,10 @@ def evaluate(model, data, folder, split, ga_limit=None):
     result = {}
     ids, meta = read_eval_ids(folder, data, "planes")
     cls = class_embeddings(model, ids, len(meta["classes"]))
-    pred = (100 * img @ cls.t()).argmax(1).tolist()
-    true = [meta["classes"].index(data.samples[r]["promptClass"]) for r in rows]
+    # Scored: images of the five target planes; predictions range over all nine classes.
+    scored = [k for k, r in enumerate(rows) if data.samples[r]["promptClass"] in meta["scoredClasses"]]
+    pred = (100 * img[scored] @ cls.t()).argmax(1).tolist()
+    true = [meta["classes"].index(data.samples[rows[k]]["promptClass"]) for k in scored]
     result["planesMacroF1"] = macro_f1(true, pred, meta["classes"])
     ids, meta = read_eval_ids(folder, data, "subPlanes")
     cls = class_embeddings(model, ids, len(meta["classes"]))

@@ -14,7 +14,10 @@ export function sharedPath(...parts: string[]): string {
 
 /** Runs the suite when ../shared exists; fails (not skips) under CI=true when it is missing. */
 export function describeShared(name: string, fn: () => void): void {
-  if (hasShared) return describe(name, fn);
+  if (hasShared) {
+    describe(name, fn);
+    return;
+  }
   if (process.env.CI === "true") {
     describe(name, () => {
       throw new Error(`${sharedRoot} is missing: tests that need ../shared must run in CI`);

@@ -13,6 +13,7 @@ import {
 } from "../../src/lib/bundle.js";
 import type {StateDict} from "../checkpoint/stateDict.js";
 import {GraphBuilder, MS_DOMAIN} from "./graphBuilder.js";
+import {quantizeLinearWeightInt8, type QuantizedLinearWeight} from "./int8.js";
 import type {OnnxGraph} from "./model.js";
 
 /** One checkpoint tensor, materialised as float32 on demand. */
@@ -42,6 +43,16 @@ export interface ClipGraphOptions {
    * which run on onnxruntime-node cpu and onnxruntime-web wasm + webgpu.
    */
   fused?: boolean;
+  /**
+   * "int8": every transformer Linear (attn in_proj / out_proj, mlp c_fc / c_proj,
+   * both towers) runs as dynamic int8: weights int8 symmetric per output channel,
+   * activations uint8 per tensor quantized at run time (DynamicQuantizeLinear ->
+   * MatMulInteger -> Cast -> Mul -> Add, which onnxruntime's cpu EP fuses into
+   * DynamicQuantizeMatMul; with `fused`, DynamicQuantizeMatMul and QAttention are
+   * written directly). conv1, visual.proj, text_projection, LayerNorms, softmax
+   * and the attention score matmuls stay float32. Default: float32 throughout.
+   */
+  quantize?: "int8";
 }
 
 const LN_EPS = 1e-5; // torch.nn.LayerNorm default, used by every open_clip LayerNorm
@@ -86,11 +97,39 @@ class CheckedWeights {
     return g.initializer(key, storedShape, () => t.data());
   }
 
+  /**
+   * A checked nn.Linear weight [rows = out, cols = in] as int8 W^T [cols, rows]
+   * plus its per-output-channel float32 scale [rows]; quantized once, when written.
+   */
+  paramInt8Transposed(g: GraphBuilder, key: string, rows: number, cols: number): {weight: string; scale: string} {
+    const t = this.take(key, [rows, cols]);
+    const quantized = sharedLazy(() => quantizeLinearWeightInt8(t.data(), rows, cols), 2);
+    const weight = g.initializer(`${key}.T.int8`, [cols, rows], () => quantized().weightT, {dtype: "int8"});
+    // A constant: stays inline and float32 (never rounded by the fp16 writer); onnxruntime's fusions need it constant.
+    const scale = g.initializer(`${key}.int8_scale`, [rows], () => quantized().scale, {role: "constant"});
+    return {weight, scale};
+  }
+
   /** A checked 2-D weight [rows, cols] stored transposed as [cols, rows], so that x @ W^T is one MatMul. */
   paramTransposed(g: GraphBuilder, key: string, rows: number, cols: number): string {
     const t = this.take(key, [rows, cols]);
     return g.initializer(`${key}.T`, [cols, rows], () => transpose(t.data(), rows, cols));
   }
+}
+
+/** `produce` runs once for `consumers` calls (the int8 weight and its scale), then its result is dropped. */
+function sharedLazy(produce: () => QuantizedLinearWeight, consumers: number): () => QuantizedLinearWeight {
+  let value: QuantizedLinearWeight | undefined;
+  let left = 0;
+  return () => {
+    if (!value || left === 0) {
+      value = produce();
+      left = consumers;
+    }
+    const result = value;
+    if (--left === 0) value = undefined;
+    return result;
+  };
 }
 
 function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -113,7 +152,12 @@ interface TransformerShape {
 }
 
 class ClipGraphBuilder {
-  constructor(readonly g: GraphBuilder, readonly w: CheckedWeights, readonly fused: boolean) {}
+  readonly int8: boolean;
+
+  constructor(readonly g: GraphBuilder, readonly w: CheckedWeights, readonly fused: boolean, quantize?: ClipGraphOptions["quantize"]) {
+    if (quantize !== undefined && quantize !== "int8") throw new Error(`ClipGraphOptions.quantize: expected "int8" or nothing, got ${JSON.stringify(quantize)}`);
+    this.int8 = quantize === "int8";
+  }
 
   layerNorm(prefix: string, x: string, width: number, options: {output?: string} = {}): string {
     const {g, w} = this;
@@ -125,9 +169,28 @@ class ClipGraphBuilder {
   /** nn.Linear: x @ weight^T + bias. */
   linear(prefix: string, x: string, inFeatures: number, outFeatures: number, weightKey = `${prefix}.weight`, biasKey = `${prefix}.bias`): string {
     const {g, w} = this;
+    if (this.int8) return this.linearInt8(x, inFeatures, outFeatures, weightKey, biasKey);
     const weightT = w.paramTransposed(g, weightKey, outFeatures, inFeatures);
     const bias = w.param(g, biasKey, [outFeatures]);
     return g.op("Add", [g.op("MatMul", [x, weightT]), bias]);
+  }
+
+  /**
+   * nn.Linear in dynamic int8: x quantized to uint8 per tensor (scale, zero
+   * point from its min/max), integer matmul with the int8 W^T, then rescaled by
+   * x_scale · w_scale[column] and biased. The standard-op form is the exact
+   * pattern of onnxruntime's MatMulIntegerToFloat + DynamicQuantizeMatMul fusions
+   * (scale Mul inputs in the order x_scale, w_scale; bias as Add's second input).
+   */
+  linearInt8(x: string, inFeatures: number, outFeatures: number, weightKey: string, biasKey: string): string {
+    const {g, w} = this;
+    const {weight, scale} = w.paramInt8Transposed(g, weightKey, outFeatures, inFeatures);
+    const bias = w.param(g, biasKey, [outFeatures]);
+    if (this.fused) return g.op("DynamicQuantizeMatMul", [x, weight, scale, "", bias], {}, {domain: MS_DOMAIN});
+    const [xQuantized, xScale, xZeroPoint] = g.opN("DynamicQuantizeLinear", [x], 3);
+    const accumulated = g.op("MatMulInteger", [xQuantized, weight, xZeroPoint]); // int32
+    const outputScale = g.op("Mul", [xScale, scale]); // [out]
+    return g.op("Add", [g.op("Mul", [g.op("Cast", [accumulated], {to: 1}), outputScale]), bias]);
   }
 
   /** Exact GELU, 0.5 x (1 + erf(x / sqrt 2)), in the op pattern onnxruntime fuses into one Gelu kernel. */
@@ -143,7 +206,18 @@ class ClipGraphBuilder {
   attention(prefix: string, x: string, t: TransformerShape): string {
     const {g, w} = this;
     const {width, heads} = t;
-    const headDim = width / heads;
+    if (this.int8 && this.fused) {
+      // com.microsoft QAttention: the int8 packed in_proj (per-column scales) on the uint8 input; scores, softmax and context in float32.
+      const {weight, scale} = w.paramInt8Transposed(g, `${prefix}.in_proj_weight`, 3 * width, width);
+      const bias = w.param(g, `${prefix}.in_proj_bias`, [3 * width]);
+      const [xQuantized, xScale, xZeroPoint] = g.opN("DynamicQuantizeLinear", [x], 3);
+      const context = g.op("QAttention", [xQuantized, weight, bias, xScale, scale, "", xZeroPoint], {num_heads: heads, unidirectional: t.causal ? 1 : 0}, {domain: MS_DOMAIN});
+      return this.linear(`${prefix}.out_proj`, context, width, width);
+    }
+    if (this.int8) {
+      const qkv = this.linear(prefix, x, width, 3 * width, `${prefix}.in_proj_weight`, `${prefix}.in_proj_bias`); // [b, l, 3w]
+      return this.linear(`${prefix}.out_proj`, this.heads(qkv, t), width, width);
+    }
     const inProjT = w.paramTransposed(g, `${prefix}.in_proj_weight`, 3 * width, width); // [w, 3w]: q | k | v columns
     const inProjBias = w.param(g, `${prefix}.in_proj_bias`, [3 * width]);
     let context: string;
@@ -152,16 +226,24 @@ class ClipGraphBuilder {
       context = g.op("Attention", [x, inProjT, inProjBias], {num_heads: heads, unidirectional: t.causal ? 1 : 0}, {domain: MS_DOMAIN});
     } else {
       const qkv = g.op("Add", [g.op("MatMul", [x, inProjT]), inProjBias]); // [b, l, 3w]
-      const perHead = g.op("Transpose", [g.op("Reshape", [qkv, g.constInt64("qkv_shape", [0, 0, 3 * heads, headDim])])], {perm: [0, 2, 1, 3]}); // [b, 3h, l, d]
-      const [q, k, v] = g.opN("Split", [perHead, g.constInt64("qkv_split", [heads, heads, heads])], 3, {axis: 1}); // [b, h, l, d] each
-      const qScaled = g.op("Mul", [q, g.constFloat32("scale", [1 / Math.sqrt(headDim)], [])]);
-      let scores = g.op("MatMul", [qScaled, g.op("Transpose", [k], {perm: [0, 1, 3, 2]})]); // [b, h, l, l]
-      if (t.causalMask) scores = g.op("Add", [scores, t.causalMask]);
-      const probs = g.op("Softmax", [scores], {axis: -1});
-      const heads4d = g.op("MatMul", [probs, v]); // [b, h, l, d]
-      context = g.op("Reshape", [g.op("Transpose", [heads4d], {perm: [0, 2, 1, 3]}), g.constInt64("merge_heads", [0, 0, width])]);
+      context = this.heads(qkv, t);
     }
     return this.linear(`${prefix}.out_proj`, context, width, width);
+  }
+
+  /** Scaled dot-product attention over the packed q | k | v projections [b, l, 3w]; returns the merged heads [b, l, w]. */
+  heads(qkv: string, t: TransformerShape): string {
+    const {g} = this;
+    const {width, heads} = t;
+    const headDim = width / heads;
+    const perHead = g.op("Transpose", [g.op("Reshape", [qkv, g.constInt64("qkv_shape", [0, 0, 3 * heads, headDim])])], {perm: [0, 2, 1, 3]}); // [b, 3h, l, d]
+    const [q, k, v] = g.opN("Split", [perHead, g.constInt64("qkv_split", [heads, heads, heads])], 3, {axis: 1}); // [b, h, l, d] each
+    const qScaled = g.op("Mul", [q, g.constFloat32("scale", [1 / Math.sqrt(headDim)], [])]);
+    let scores = g.op("MatMul", [qScaled, g.op("Transpose", [k], {perm: [0, 1, 3, 2]})]); // [b, h, l, l]
+    if (t.causalMask) scores = g.op("Add", [scores, t.causalMask]);
+    const probs = g.op("Softmax", [scores], {axis: -1});
+    const heads4d = g.op("MatMul", [probs, v]); // [b, h, l, d]
+    return g.op("Reshape", [g.op("Transpose", [heads4d], {perm: [0, 2, 1, 3]}), g.constInt64("merge_heads", [0, 0, width])]);
   }
 
   mlp(prefix: string, x: string, t: TransformerShape): string {
@@ -216,7 +298,7 @@ export function buildImageGraph(config: OpenClipConfig, weights: WeightSource | 
   const note = `the config (embed_dim=${embedDim}, vision_cfg width=${width}, layers=${v.layers}, patch_size=${v.patch_size}, image_size=${v.image_size})`;
   const w = new CheckedWeights(weights, note);
   const g = new GraphBuilder("open_clip_visual", `open_clip VisionTransformer, ${v.layers} layers, width ${width}, patch ${v.patch_size}, ${v.image_size} px`);
-  const clip = new ClipGraphBuilder(g, w, options.fused ?? false);
+  const clip = new ClipGraphBuilder(g, w, options.fused ?? false, options.quantize);
 
   const pixels = g.input(IMAGE_INPUT, "float32", ["batch", 3, v.image_size, v.image_size]);
   const embedded = g.scope("visual", () => {
@@ -262,7 +344,7 @@ export function buildTextGraph(config: OpenClipConfig, weights: WeightSource | P
   const w = new CheckedWeights(weights, note);
   const g = new GraphBuilder("open_clip_text", `open_clip text transformer, ${tc.layers} layers, width ${width}, ${tc.heads} heads, context ${context}`);
   const fused = options.fused ?? false;
-  const clip = new ClipGraphBuilder(g, w, fused);
+  const clip = new ClipGraphBuilder(g, w, fused, options.quantize);
 
   const ids = g.input(TEXT_INPUT, "int64", ["batch", context]);
   const tokenEmbedding = w.param(g, "token_embedding.weight", [tc.vocab_size, width]);

@@ -3,14 +3,14 @@
 // Initializer bytes are produced lazily when the model is written.
 import {ProtoMessage, type LazyBytes} from "./protobuf.js";
 
-export type TensorDType = "float32" | "float16" | "int64" | "int32" | "bool";
+export type TensorDType = "float32" | "float16" | "int64" | "int32" | "int8" | "uint8" | "bool";
 
 /** TensorProto.DataType values. */
-export const ONNX_DATA_TYPE: Record<TensorDType, number> = {float32: 1, int32: 6, int64: 7, bool: 9, float16: 10};
-const BYTES_PER_ELEMENT: Record<TensorDType, number> = {float32: 4, int32: 4, int64: 8, bool: 1, float16: 2};
+export const ONNX_DATA_TYPE: Record<TensorDType, number> = {float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10};
+const BYTES_PER_ELEMENT: Record<TensorDType, number> = {float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, bool: 1, float16: 2};
 
 /** float16 tensors travel as their raw IEEE half bits. */
-export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
 
 export interface Initializer {
   name: string;

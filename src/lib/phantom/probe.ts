@@ -30,7 +30,7 @@ export function inFieldOfView(probe: Probe, x: number, y: number): boolean {
   if (probe.kind === "linear") return x >= probe.x0 && x <= probe.x1 && y >= probe.y0 && y <= probe.y1;
   const dx = x - probe.apexX;
   const dy = y - probe.apexY;
-  const r = Math.hypot(dx, dy);
+  const r = Math.sqrt(dx * dx + dy * dy);
   if (r < probe.radiusStartPx || r > probe.radiusEndPx || dy <= 0) return false;
   return Math.abs(Math.atan2(dx, dy)) <= probe.halfAngleRad;
 }
@@ -40,14 +40,16 @@ export function beamDirection(probe: Probe, x: number, y: number): readonly [num
   if (probe.kind === "linear") return [0, 1];
   const dx = x - probe.apexX;
   const dy = y - probe.apexY;
-  const r = Math.hypot(dx, dy) || 1;
+  const r = Math.sqrt(dx * dx + dy * dy) || 1;
   return [dx / r, dy / r];
 }
 
 /** Depth (px along the beam from the probe face) of point (x, y). */
 export function depthPx(probe: Probe, x: number, y: number): number {
   if (probe.kind === "linear") return y - probe.y0;
-  return Math.hypot(x - probe.apexX, y - probe.apexY) - probe.radiusStartPx;
+  const dx = x - probe.apexX;
+  const dy = y - probe.apexY;
+  return Math.sqrt(dx * dx + dy * dy) - probe.radiusStartPx;
 }
 
 /** Whether a whole axis-aligned box (px) fits inside the field of view, with `marginPx` to spare. */

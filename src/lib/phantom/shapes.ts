@@ -29,8 +29,12 @@ export function ellipse(cx: number, cy: number, rx: number, ry: number, angle = 
       const u = dx * cos + dy * sin;
       const v = -dx * sin + dy * cos;
       // Inigo Quilez's ellipse distance approximation: exact on the outline, smooth near it.
-      const k0 = Math.hypot(u / rx, v / ry);
-      const k1 = Math.hypot(u / (rx * rx), v / (ry * ry));
+      const pu = u / rx;
+      const pv = v / ry;
+      const qu = pu / rx;
+      const qv = pv / ry;
+      const k0 = Math.sqrt(pu * pu + pv * pv);
+      const k1 = Math.sqrt(qu * qu + qv * qv);
       if (k1 < 1e-9) return -minR;
       return (k0 * (k0 - 1)) / k1;
     }
@@ -64,62 +68,75 @@ export function intersect(a: Shape, b: Shape): Shape {
   return {bbox: a.bbox, sdf: (x, y) => Math.max(a.sdf(x, y), b.sdf(x, y))};
 }
 
-/** A polyline of capsules with radius `radius` px (a bone, a vessel, a canal). */
-export function tube(points: readonly Point[], radius: number): Shape {
-  if (points.length < 2) throw new Error(`tube: needs at least 2 points, got ${points.length}`);
+function bounds(points: readonly Point[]): [number, number, number, number] {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const p of points) {
     x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y);
   }
+  return [x0, y0, x1, y1];
+}
+
+/** Segment table [ax, ay, ex, ey, 1/|e|^2] per segment, flat, for tight distance loops. */
+function segmentTable(points: readonly Point[], closed: boolean): Float64Array {
+  const count = closed ? points.length : points.length - 1;
+  const table = new Float64Array(count * 5);
+  for (let i = 0; i < count; i++) {
+    const a = points[i]!;
+    const b = points[(i + 1) % points.length]!;
+    const ex = b.x - a.x;
+    const ey = b.y - a.y;
+    const len2 = ex * ex + ey * ey;
+    table.set([a.x, a.y, ex, ey, len2 > 0 ? 1 / len2 : 0], i * 5);
+  }
+  return table;
+}
+
+/** Squared distance from (x, y) to the nearest segment of a table. */
+function nearestSquared(table: Float64Array, x: number, y: number): number {
+  let best = Infinity;
+  for (let k = 0; k < table.length; k += 5) {
+    const wx = x - table[k]!;
+    const wy = y - table[k + 1]!;
+    const ex = table[k + 2]!;
+    const ey = table[k + 3]!;
+    let t = (wx * ex + wy * ey) * table[k + 4]!;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    const qx = wx - ex * t;
+    const qy = wy - ey * t;
+    const d2 = qx * qx + qy * qy;
+    if (d2 < best) best = d2;
+  }
+  return best;
+}
+
+/** A polyline of capsules with radius `radius` px (a bone, a vessel, a canal). */
+export function tube(points: readonly Point[], radius: number): Shape {
+  if (points.length < 2) throw new Error(`tube: needs at least 2 points, got ${points.length}`);
+  const [x0, y0, x1, y1] = bounds(points);
+  const table = segmentTable(points, false);
   const m = radius + 2;
-  return {
-    bbox: [x0 - m, y0 - m, x1 + m, y1 + m],
-    sdf(x, y) {
-      let best = Infinity;
-      for (let i = 0; i + 1 < points.length; i++) {
-        const a = points[i]!;
-        const b = points[i + 1]!;
-        const bx = b.x - a.x;
-        const by = b.y - a.y;
-        const len2 = bx * bx + by * by;
-        const t = len2 > 0 ? Math.min(1, Math.max(0, ((x - a.x) * bx + (y - a.y) * by) / len2)) : 0;
-        const d = Math.hypot(x - a.x - t * bx, y - a.y - t * by);
-        if (d < best) best = d;
-      }
-      return best - radius;
-    }
-  };
+  return {bbox: [x0 - m, y0 - m, x1 + m, y1 + m], sdf: (x, y) => Math.sqrt(nearestSquared(table, x, y)) - radius};
 }
 
 /** A closed polygon (even-odd rule). */
 export function polygon(points: readonly Point[]): Shape {
   if (points.length < 3) throw new Error(`polygon: needs at least 3 points, got ${points.length}`);
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const p of points) {
-    x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y); x1 = Math.max(x1, p.x); y1 = Math.max(y1, p.y);
-  }
-  const n = points.length;
+  const [x0, y0, x1, y1] = bounds(points);
+  const table = segmentTable(points, true);
   return {
     bbox: [x0 - 2, y0 - 2, x1 + 2, y1 + 2],
     sdf(x, y) {
-      // Inigo Quilez's polygon distance: nearest edge distance, sign from the crossing count.
-      let d2 = Infinity;
+      // Nearest-edge distance, signed by the even-odd crossing count.
       let inside = false;
-      for (let i = 0, j = n - 1; i < n; j = i, i++) {
-        const a = points[i]!;
-        const b = points[j]!;
-        const ex = b.x - a.x;
-        const ey = b.y - a.y;
-        const wx = x - a.x;
-        const wy = y - a.y;
-        const len2 = ex * ex + ey * ey;
-        const t = len2 > 0 ? Math.min(1, Math.max(0, (wx * ex + wy * ey) / len2)) : 0;
-        const qx = wx - ex * t;
-        const qy = wy - ey * t;
-        d2 = Math.min(d2, qx * qx + qy * qy);
-        if ((a.y > y) !== (b.y > y) && x < ((b.x - a.x) * (y - a.y)) / (b.y - a.y) + a.x) inside = !inside;
+      for (let k = 0; k < table.length; k += 5) {
+        const ay = table[k + 1]!;
+        const by = ay + table[k + 3]!;
+        if ((ay > y) !== (by > y)) {
+          const ax = table[k]!;
+          if (x < ax + (table[k + 2]! * (y - ay)) / table[k + 3]!) inside = !inside;
+        }
       }
-      const d = Math.sqrt(d2);
+      const d = Math.sqrt(nearestSquared(table, x, y));
       return inside ? -d : d;
     }
   };

@@ -72,7 +72,7 @@ export class TissueMap {
           // Surface normal from the distance field's gradient; bone is brightest where the beam hits it head-on.
           const gx = shape.sdf(px + 0.75, py) - shape.sdf(px - 0.75, py);
           const gy = shape.sdf(px, py + 0.75) - shape.sdf(px, py - 0.75);
-          const g = Math.hypot(gx, gy);
+          const g = Math.sqrt(gx * gx + gy * gy);
           if (g > 1e-6) {
             const [dx, dy] = specular.beamDirection(px, py);
             const c = (gx * dx + gy * dy) / g;

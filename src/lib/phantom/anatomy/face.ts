@@ -35,7 +35,7 @@ export function planLipsNose(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       const {map} = scene;
       const f: Frame = {cx, cy, angle, a: mmToPx(scene, halfH), b: mmToPx(scene, halfW), mirror: 1};
       // Cheeks and the face's outline, fading at the top (the rest of the head lies out of plane).
-      const face = polygon(smoothClosed(pathPx(f, [[1, -0.55], [0.5, -0.98], [-0.2, -0.95], [-0.75, -0.6], [-1, 0], [-0.75, 0.6], [-0.2, 0.95], [0.5, 0.98], [1, 0.55]]), 6));
+      const face = polygon(smoothClosed(pathPx(f, [[1, -0.55], [0.5, -0.98], [-0.2, -0.95], [-0.75, -0.6], [-1, 0], [-0.75, 0.6], [-0.2, 0.95], [0.5, 0.98], [1, 0.55]]), 4));
       map.paint(face, {...soft(scene, 0.17, 0.5), softPx: 2});
       map.paint(outline(face, 1.2), {echo: 0.55});
       // Nose with two nostrils.
@@ -89,7 +89,7 @@ export function planProfile(patient: PhantomPatient, rng: Rng): AnatomyLayout {
         [-0.95, -0.1], [-0.75, -0.6], [-0.25, -0.88], [0.35, -0.82], [0.72, -0.52], [0.86, -0.2], [0.84, 0.0],
         [1.02, 0.16], [0.88, 0.24], [0.93, 0.31], [0.86, 0.37], [0.91, 0.43], [0.8, 0.52], [0.86, 0.63],
         [0.62, 0.76], [0.25, 0.72], [-0.2, 0.8], [-0.7, 0.55]
-      ]), 6);
+      ]), 4);
       const head = polygon(profile);
       map.paint(head, {...soft(scene, 0.24, 0.35), softPx: 1.3});
       map.paint(outline(head, 1.2), {echo: 0.6});

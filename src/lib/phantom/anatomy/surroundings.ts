@@ -20,8 +20,19 @@ export interface Footprint {
 export function depthBand(scene: Scene, d0: number, d1: number, wobblePx = 0): Shape {
   const probe: Probe = scene.probe;
   const wobble = wobblePx > 0 ? valueNoise(scene.rng, scene.width, scene.height, 30) : null;
+  // Rows the band can reach: depth grows at least as fast as y below the probe face, at most 1/cos(half-angle) as fast.
+  const slack = wobblePx + 2;
+  let top = 0;
+  let bottom = scene.height;
+  if (probe.kind === "linear") {
+    top = probe.y0 + d0 - slack;
+    bottom = probe.y0 + d1 + slack;
+  } else {
+    bottom = probe.apexY + probe.radiusStartPx + d1 + slack;
+    top = probe.apexY + (probe.radiusStartPx + d0) * Math.cos(probe.halfAngleRad) - slack;
+  }
   return {
-    bbox: [0, 0, scene.width, scene.height],
+    bbox: [0, Math.max(0, top), scene.width, Math.min(scene.height, bottom)],
     sdf(x, y) {
       const d = depthPx(probe, x, y) + (wobble ? wobblePx * wobble(x, y) : 0);
       return Math.max(d0 - d, d - d1);

@@ -1,0 +1,46 @@
+// Symmetric per-output-channel int8 quantization of nn.Linear weights, the
+// weight half of dynamic quantization (onnxruntime.quantization's
+// quantize_dynamic with per_channel=True, weight_type=QInt8): the activations
+// are quantized at run time by DynamicQuantizeLinear.
+
+/** int8 range used for weights: symmetric [-127, 127], so zero point 0 is exact and -128 is never produced. */
+export const INT8_WEIGHT_MAX = 127;
+
+export interface QuantizedLinearWeight {
+  /** W^T quantized, [inFeatures, outFeatures] row-major: column o holds output channel o. */
+  weightT: Int8Array;
+  /** One scale per output channel (column of weightT): max |W[o, :]| / 127; W ≈ scale[o] · q. */
+  scale: Float32Array;
+}
+
+/** numpy's / ONNX QuantizeLinear's rounding: to nearest, ties to even. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Quantizes an nn.Linear weight [outFeatures, inFeatures] (row-major, as in the
+ * state dict) to int8, one scale per output channel, and stores it transposed so
+ * that x @ W^T is one MatMulInteger. An all-zero channel gets scale 1 (q = 0).
+ */
+export function quantizeLinearWeightInt8(weight: Float32Array, outFeatures: number, inFeatures: number): QuantizedLinearWeight {
+  if (weight.length !== outFeatures * inFeatures) {
+    throw new Error(`int8 quantization: a [${outFeatures}, ${inFeatures}] weight needs ${outFeatures * inFeatures} values, got ${weight.length}`);
+  }
+  const weightT = new Int8Array(weight.length);
+  const scale = new Float32Array(outFeatures);
+  for (let o = 0; o < outFeatures; o++) {
+    const row = o * inFeatures;
+    let maxAbs = 0;
+    for (let i = 0; i < inFeatures; i++) maxAbs = Math.max(maxAbs, Math.abs(weight[row + i]));
+    if (!Number.isFinite(maxAbs)) throw new Error(`int8 quantization: output channel ${o} holds a non-finite weight`);
+    scale[o] = maxAbs > 0 ? maxAbs / INT8_WEIGHT_MAX : 1;
+    const s = scale[o]; // the float32 scale as stored, so q · s is what the graph computes with
+    for (let i = 0; i < inFeatures; i++) {
+      const q = roundHalfEven(weight[row + i] / s);
+      weightT[i * outFeatures + o] = Math.max(-INT8_WEIGHT_MAX, Math.min(INT8_WEIGHT_MAX, q));
+    }
+  }
+  return {weightT, scale};
+}
