@@ -1,6 +1,7 @@
 // The `fetalclip` command line: JSON results on stdout, progress and logs on stderr.
 import {Command, Option} from "commander";
 import {resolve} from "node:path";
+import {MODEL_VARIANTS} from "./nodeModel.js";
 import {parseExecutionProvider} from "./session.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -14,6 +15,11 @@ function positiveInt(value: string): number {
 
 const epOption = () =>
   new Option("--ep <provider>", "execution provider: auto (cuda, webgpu, then cpu), cuda, webgpu or cpu").default("auto").argParser(parseExecutionProvider);
+
+const variantOption = () =>
+  new Option("--variant <variant>", "graphs to run: fp32, fp16 (float16 weights) or int8 (int8 dynamic-quantized Linears)")
+    .choices(MODEL_VARIANTS)
+    .default("fp32");
 
 export function buildCli(): Command {
   const program = new Command("fetalclip")
@@ -31,6 +37,7 @@ export function buildCli(): Command {
     .option("--name <name>", "display name")
     .option("--licence <text>", "licence of the weights (FetalCLIP: CC BY-NC 4.0)")
     .option("--fp16", "also write float16-weight graphs", false)
+    .option("--int8", "also write int8 dynamic-quantized graphs (faster on CPUs with VNNI)", false)
     .option("--fused", "use onnxruntime contrib fused ops (faster on CPU; onnxruntime-node only)", false)
     .action(async (opts) => {
       const {importModel} = await import("./importer.js");
@@ -43,6 +50,7 @@ export function buildCli(): Command {
         name: opts.name,
         licence: opts.licence,
         fp16: opts.fp16,
+        int8: opts.int8,
         fused: opts.fused,
         log
       });
@@ -69,12 +77,12 @@ export function buildCli(): Command {
     .option("--texts <text...>", "texts")
     .option("--batch <n>", "batch size", positiveInt, 8)
     .option("--threads <n>", "cpu threads", positiveInt)
-    .option("--fp16", "use the bundle's float16-weight graphs", false)
+    .addOption(variantOption())
     .addOption(epOption())
     .action(async (opts) => {
       if (!opts.images && !opts.texts) throw new Error("embed: give --images FILE... or --texts TEXT...");
       const {loadNodeModel, preprocessImageFile} = await import("./nodeModel.js");
-      const {model, ep} = await loadNodeModel(opts.model, {ep: opts.ep, threads: opts.threads, fp16: opts.fp16, log});
+      const {model, ep} = await loadNodeModel(opts.model, {ep: opts.ep, threads: opts.threads, variant: opts.variant, log});
       const result: Record<string, unknown> = {};
       if (opts.images) {
         const paths: string[] = opts.images;

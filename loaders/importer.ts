@@ -1,5 +1,5 @@
 // open_clip checkpoint + config + BPE vocab -> a model bundle (models/<id>/):
-// model.json, image.onnx, text.onnx (+ fp16 variants) and the vocab file.
+// model.json, image.onnx, text.onnx (+ fp16 / int8 variants) and the vocab file.
 import {copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from "node:fs";
 import {basename, dirname, join, resolve} from "node:path";
 import {OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type ModelManifest, type SourceFile} from "../src/lib/bundle.js";
@@ -23,6 +23,8 @@ export interface ImportOptions {
   licence?: string;
   /** Also write float16-weight variants (half the download for the browser). */
   fp16?: boolean;
+  /** Also write int8 dynamic-quantized variants (image.int8.onnx, text.int8.onnx): ~1/4 of the weights, faster on VNNI CPUs. */
+  int8?: boolean;
   /** Use com.microsoft fused ops (faster on onnxruntime-node's cpu EP). */
   fused?: boolean;
   /** Free-form model card merged into model.json. */
@@ -87,6 +89,13 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
       writeOnnx(join(tmpDir, files.imageFp16), buildImageGraph(config, state, {fused: options.fused}), {fp16: true});
       writeOnnx(join(tmpDir, files.textFp16), buildTextGraph(config, state, {fused: options.fused}), {fp16: true});
       log(`fp16 variants written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    if (options.int8) {
+      files.imageInt8 = "image.int8.onnx";
+      files.textInt8 = "text.int8.onnx";
+      writeOnnx(join(tmpDir, files.imageInt8), buildImageGraph(config, state, {fused: options.fused, quantize: "int8"}), {});
+      writeOnnx(join(tmpDir, files.textInt8), buildTextGraph(config, state, {fused: options.fused, quantize: "int8"}), {});
+      log(`int8 variants written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     copyFileSync(options.vocab, join(tmpDir, vocabName));
     const imageParams = countParams(state, (k) => k.startsWith("visual."));

@@ -294,7 +294,7 @@ def class_embeddings(model, ids, n_classes):
 
 
 @torch.no_grad()
-def evaluate(model, data, folder, split, ga_limit=None):
+def evaluate(model, data, folder, split, quick=False):
     """The three demo targets, scored as FetalCLIP's scripts score them (see /work/shared/reference/README.md)."""
     model.eval()
     rows = np.nonzero(data.split == split)[0]
@@ -318,19 +318,22 @@ def evaluate(model, data, folder, split, ga_limit=None):
     n_t, n_ga = meta["templates"], len(ga_days)
     per_spacing = n_t * n_ga
     scored = [k for k in brain if 100 <= data.samples[rows[k]]["hcMm"] <= 342]
-    if ga_limit:
-        scored = scored[:ga_limit]
+    templates = range(n_t)
+    if quick:  # progress check during training: 40 images, the first template
+        scored, templates = scored[:40], range(1)
     cache = {}
     valid = []
     for k in scored:
         s = data.samples[rows[k]]
         g = s["gaSpacingIndex"]
         if g not in cache:
-            e = F.normalize(encode_texts(model, ids[g * per_spacing:(g + 1) * per_spacing]), dim=-1)
-            cache[g] = e.reshape(n_t, n_ga, -1)
+            block = ids[g * per_spacing:(g + 1) * per_spacing].reshape(n_t, n_ga, -1)[list(templates)]
+            e = F.normalize(encode_texts(model, block.reshape(-1, block.shape[-1])), dim=-1)
+            cache[g] = e.reshape(len(templates), n_ga, -1)
         dots = (100 * torch.einsum("d,tgd->tg", img[k], cache[g])).mean(0)
-        top = sorted(dots.topk(15).indices.tolist())  # indices ascend with GA
-        pred_days = ga_days[top[7]]
+        # Top 15 bins by dot product (ties: lower GA first), re-sorted by GA, the middle one.
+        order = sorted(range(n_ga), key=lambda b: (-float(dots[b]), b))[:15]
+        pred_days = ga_days[sorted(order)[7]]
         w = pred_days / 7
         valid.append(who_hc(0.025, w) <= s["hcMm"] <= who_hc(0.975, w))
     result["gaValidRate"] = float(np.mean(valid)) if valid else float("nan")
@@ -460,7 +463,9 @@ def main():
             history.append({"step": step, "loss": float(np.mean(recent)), "seconds": round(el, 1)})
             recent = []
         if step % args.eval_every == 0 and step < args.steps:
-            r = evaluate(model, data, args.data, args.eval_split, ga_limit=150)
+            t_eval = time.time()
+            r = evaluate(model, data, args.data, args.eval_split, quick=True)
+            t0 += time.time() - t_eval  # progress checks do not count as training time
             print(f"eval[{args.eval_split}] step {step}: {json.dumps(r)}", flush=True)
             history.append({"step": step, "eval": r})
         if step % args.ckpt_every == 0 and step < args.steps:

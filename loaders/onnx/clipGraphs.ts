@@ -297,7 +297,8 @@ export function buildImageGraph(config: OpenClipConfig, weights: WeightSource | 
   const t: TransformerShape = {width, heads: width / headWidth, layers: v.layers, mlpWidth: mlpWidth(width, v.mlp_ratio), causal: false};
   const note = `the config (embed_dim=${embedDim}, vision_cfg width=${width}, layers=${v.layers}, patch_size=${v.patch_size}, image_size=${v.image_size})`;
   const w = new CheckedWeights(weights, note);
-  const g = new GraphBuilder("open_clip_visual", `open_clip VisionTransformer, ${v.layers} layers, width ${width}, patch ${v.patch_size}, ${v.image_size} px`);
+  const int8Note = options.quantize === "int8" ? ", int8 dynamic-quantized Linears" : "";
+  const g = new GraphBuilder("open_clip_visual", `open_clip VisionTransformer, ${v.layers} layers, width ${width}, patch ${v.patch_size}, ${v.image_size} px${int8Note}`);
   const clip = new ClipGraphBuilder(g, w, options.fused ?? false, options.quantize);
 
   const pixels = g.input(IMAGE_INPUT, "float32", ["batch", 3, v.image_size, v.image_size]);
@@ -342,14 +343,15 @@ export function buildTextGraph(config: OpenClipConfig, weights: WeightSource | P
   const embedDim = config.embed_dim;
   const note = `the config (embed_dim=${embedDim}, text_cfg width=${width}, layers=${tc.layers}, context_length=${context}, vocab_size=${tc.vocab_size})`;
   const w = new CheckedWeights(weights, note);
-  const g = new GraphBuilder("open_clip_text", `open_clip text transformer, ${tc.layers} layers, width ${width}, ${tc.heads} heads, context ${context}`);
+  const int8Note = options.quantize === "int8" ? ", int8 dynamic-quantized Linears" : "";
+  const g = new GraphBuilder("open_clip_text", `open_clip text transformer, ${tc.layers} layers, width ${width}, ${tc.heads} heads, context ${context}${int8Note}`);
   const fused = options.fused ?? false;
   const clip = new ClipGraphBuilder(g, w, fused, options.quantize);
 
   const ids = g.input(TEXT_INPUT, "int64", ["batch", context]);
   const tokenEmbedding = w.param(g, "token_embedding.weight", [tc.vocab_size, width]);
   const embedded = g.op("Add", [g.op("Gather", [tokenEmbedding, ids], {axis: 0}), w.param(g, "positional_embedding", [context, width])]);
-  // open_clip's build_causal_mask: -inf above the diagonal, 0 elsewhere (the fused Attention op applies its own).
+  // open_clip's build_causal_mask: -inf above the diagonal, 0 elsewhere (the fused Attention / QAttention ops apply their own).
   const causalMask = fused ? undefined : g.initializer("attn_mask", [context, context], () => causalMaskData(context), {role: "constant"});
   const t: TransformerShape = {width, heads: tc.heads, layers: tc.layers, mlpWidth: mlpWidth(width, tc.mlp_ratio), causal: true, causalMask};
   const encoded = clip.transformer("transformer", embedded, t, "text_cfg.layers");

@@ -56,7 +56,8 @@ export interface ModelManifest {
   embedDim: number;
   /** The raw logit_scale parameter; logits are scaled by exp(logitScale). */
   logitScale: number;
-  files: {image: string; text: string; imageFp16?: string; textFp16?: string};
+  /** Graph files: float32 (always), float16-weight and int8 dynamic-quantized variants (optional). */
+  files: {image: string; text: string; imageFp16?: string; textFp16?: string; imageInt8?: string; textInt8?: string};
   /** Free-form model card: training recipe, data, caveats. */
   card?: Record<string, unknown>;
 }

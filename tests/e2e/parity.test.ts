@@ -9,7 +9,7 @@ import {afterAll, beforeAll, expect, it} from "vitest";
 import {importModel} from "../../loaders/importer.js";
 import {loadNodeModel, preprocessImageFile} from "../../loaders/nodeModel.js";
 import {describeShared, repoRoot, sharedPath} from "../shared.js";
-import {buildBrowserPage, copyIntoSite, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
+import {assertChromium, buildBrowserPage, copyIntoSite, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
 import type {ParityRequest, ParityResponse, ParityRun} from "./parityPage.js";
 
 const MIN_COSINE = 0.9999;
@@ -35,6 +35,10 @@ function minCosine(actual: number[][], expected: Float32Array[]): number {
   return Math.min(...expected.map((e, i) => cosine(actual[i], e)));
 }
 
+function maxAbsDiff(actual: number[][], expected: Float32Array[]): number {
+  return Math.max(...expected.map((e, i) => Math.max(...Array.from(e, (v, j) => Math.abs(v - actual[i][j])))));
+}
+
 function decodeFloat32(base64: string): Float32Array {
   const bytes = Buffer.from(base64, "base64");
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -58,7 +62,8 @@ describeShared("browser embeddings (onnxruntime-web in headless Chromium) equal 
       `[browser ${ep}] sessions on image=${run.ep.image} text=${run.ep.text}, crossOriginIsolated=${run.crossOriginIsolated}, ` +
         `load ${run.loadMs.toFixed(0)} ms, ${imageNames.length} images ${run.imageMs.toFixed(0)} ms, ` +
         `${request.texts.length} texts ${run.textMs.toFixed(0)} ms, GPU dispatches ${run.gpuDispatches}, ` +
-        `min cosine images ${minCosine(run.images, nodeImages).toFixed(7)} texts ${minCosine(run.texts, nodeTexts).toFixed(7)}`
+        `min cosine images ${minCosine(run.images, nodeImages).toFixed(9)} texts ${minCosine(run.texts, nodeTexts).toFixed(9)}, ` +
+        `max |diff| images ${maxAbsDiff(run.images, nodeImages).toExponential(2)} texts ${maxAbsDiff(run.texts, nodeTexts).toExponential(2)}`
     );
   }
 
@@ -76,6 +81,7 @@ describeShared("browser embeddings (onnxruntime-web in headless Chromium) equal 
   }
 
   beforeAll(async () => {
+    assertChromium(); // fail fast, before the import, with how to install it
     tmp = await mkdtemp(join(tmpdir(), "fetalclip-parity-"));
     const site = join(tmp, "site");
     const bundleDir = join(site, "models", "openclip-micro");

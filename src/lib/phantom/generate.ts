@@ -58,13 +58,13 @@ export function drawScannerSettings(rng: Rng): ScannerSettings {
     dynamicRangeDb: rng.uniform(44, 60),
     tgcDb: Array.from({length: 5}, () => rng.normal(0, 2)),
     attenuationScale: rng.uniform(0.8, 1.25),
-    tgcCompensation: rng.uniform(0.8, 1.0),
+    tgcCompensation: rng.uniform(0.65, 0.9),
     psfAxial: rng.uniform(0.6, 1.1),
     psfLateral: rng.uniform(1.2, 2.2),
     noiseFloor: rng.uniform(0.001, 0.004),
     hazeAmplitude: rng.uniform(0.02, 0.08),
     hazeDepthPx: rng.uniform(10, 30),
-    gamma: rng.uniform(1.2, 1.7)
+    gamma: rng.uniform(1.35, 1.9)
   };
 }
 
@@ -127,7 +127,7 @@ export function generateSample(seed: number | string, spec: PhantomSpec): Phanto
     const deepest = box.y1 + view.uniform(0.02, 0.12) * height;
     if (view.chance(0.55)) drawPlacenta(scene, wallPx, deepest);
     if (view.chance(0.6)) drawPosteriorWall(scene, deepest);
-    drawClutter(scene, {cx, cy, hx: hx * 1.05, hy: hy * 1.05}, view.int(0, 3), wallPx);
+    drawClutter(scene, {cx, cy, hx: hx * 1.05, hy: hy * 1.05}, view.int(1, 4), wallPx);
   }
   layout.draw(scene, cx, cy);
   const pixels = renderBMode(map, probe, drawScannerSettings(view), rng.fork("speckle"));

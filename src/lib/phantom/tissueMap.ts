@@ -8,16 +8,16 @@ import type {Shape} from "./shapes.js";
 export const ECHO = {
   fluid: 0.004,
   brain: 0.13,
-  softTissue: 0.3,
-  liver: 0.26,
-  lung: 0.42,
-  myocardium: 0.34,
+  softTissue: 0.2,
+  liver: 0.16,
+  lung: 0.3,
+  myocardium: 0.24,
   bright: 0.8,
   bone: 3.2
 } as const;
 
 /** Attenuation in dB per px, two-way (bone shadows; fluid enhances what lies behind it). */
-export const ATTENUATION = {fluid: 0.02, softTissue: 0.1, bone: 9, partialBone: 2.5} as const;
+export const ATTENUATION = {fluid: 0.06, softTissue: 0.1, bone: 9, partialBone: 2.5} as const;
 
 export type EchoSource = number | ((x: number, y: number) => number);
 

@@ -71,7 +71,7 @@ export function planKidney(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       const {map} = scene;
       const f = torsoFrame(scene, torso, cx, cy);
       // Bowel fills the front of the lower abdomen: brighter and coarser than liver.
-      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, 0.3, 0.5, MASK_LABELS.abdomen), echo: textured(scene, 0.3, 0.55, 4)});
+      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, 0.22, 0.5, MASK_LABELS.abdomen), echo: textured(scene, 0.22, 0.6, 4)});
       for (let k = 0; k < rng.int(1, 3); k++) {
         map.paint(localEllipse(f, rng.uniform(0.2, 0.6), rng.uniform(-0.4, 0.4), 0.06, 0.05), {...fluid(), softPx: 1.3});
       }
@@ -79,10 +79,10 @@ export function planKidney(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       const ku = rng.uniform(-0.5, -0.38);
       for (const side of [-1, 1]) {
         const kv = side * rng.uniform(0.38, 0.46);
-        const kidney = localEllipse(f, ku, kv, 0.26, 0.22, side * rng.uniform(0.2, 0.5));
-        map.paint(kidney, {echo: textured(scene, 0.11, 0.35, 3), attenuation: 0.1, softPx: 1.2});
-        map.paint(outline(kidney, 1.4), {echo: 0.6});
-        map.paint(localEllipse(f, ku + 0.02, kv - side * 0.07, 0.07, 0.05, side * 0.4), {...fluid(), softPx: 1.2});
+        const kidney = localEllipse(f, ku, kv, 0.3, 0.25, side * rng.uniform(0.2, 0.5));
+        map.paint(outline(kidney, Math.max(2, 0.03 * f.b)), {echo: 0.7});
+        map.paint(kidney, {echo: textured(scene, 0.05, 0.35, 3), attenuation: 0.1, softPx: 1.2});
+        map.paint(localEllipse(f, ku + 0.02, kv - side * 0.08, 0.1, 0.07, side * 0.4), {...fluid(), softPx: 1.2});
         const pelvis = pathPx(f, [[ku + 0.02, kv - side * 0.07], [ku + 0.03, kv - side * 0.16]]);
         map.paint(tube(pelvis, Math.max(0.8, 0.025 * f.b)), {...fluid(), softPx: 1.2});
       }

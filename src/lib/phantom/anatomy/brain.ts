@@ -41,7 +41,7 @@ function drawCsp(scene: Scene, f: Frame, u: number, halfLenU: number, halfWidthP
   const c = toPx(f, u, 0);
   const box = ellipse(c.x, c.y, halfLenU * f.a, halfWidthPx, f.angle);
   scene.map.paint(box, fluid());
-  scene.map.paint(outline(box, 1), {echo: 0.4});
+  scene.map.paint(outline(box, 1.2), {echo: 0.7});
 }
 
 function drawThalamic(scene: Scene, f: Frame, rng: Rng): void {
@@ -51,7 +51,9 @@ function drawThalamic(scene: Scene, f: Frame, rng: Rng): void {
   // Thalami: paired hypoechoic ovals either side of the third ventricle, converging anteriorly (heart shape).
   const tu = rng.uniform(-0.08, 0.02);
   for (const side of [-1, 1]) {
-    scene.map.paint(localEllipse(f, tu, side * 0.13, 0.2, 0.13, side * 0.35), {echo: textured(scene, 0.035, 0.3), softPx: 2.5});
+    const thalamus = localEllipse(f, tu, side * 0.15, 0.24, 0.15, side * 0.35);
+    scene.map.paint(outline(thalamus, 1.5), {echo: 0.3, softPx: 2});
+    scene.map.paint(thalamus, {echo: textured(scene, 0.025, 0.3), softPx: 2});
   }
   scene.map.paint(tube(pathPx(f, [[tu - 0.17, 0], [tu + 0.17, 0]]), 0.5), {echo: 0.25, softPx: 1.2});
   // Sylvian fissure (insula) of the far hemisphere: a bright, bent line.
@@ -83,10 +85,10 @@ function drawCerebellar(scene: Scene, f: Frame, rng: Rng, gaDays: number, skullP
   // Hemispheres: round, hypoechoic, bright-rimmed; vermis: echogenic, joining them into a dumbbell.
   for (const side of [-1, 1]) {
     const hemi = localEllipsePx(f, uc, (side * (tcdPx / 2 - r)) / f.b, r * 0.95, r, 0);
-    scene.map.paint(hemi, {echo: textured(scene, 0.05, 0.4, 3), softPx: 1.2});
-    scene.map.paint(outline(hemi, 1.3), {echo: 0.5});
+    scene.map.paint(hemi, {echo: textured(scene, 0.04, 0.4, 3), softPx: 1.2});
+    scene.map.paint(outline(hemi, 1.5), {echo: 0.75});
   }
-  scene.map.paint(localEllipsePx(f, uc - (0.15 * r) / f.a, 0, r * 0.85, r * 0.42, 0), {echo: textured(scene, 0.55, 0.3, 3), softPx: 1.2});
+  scene.map.paint(localEllipsePx(f, uc - (0.15 * r) / f.a, 0, r * 0.85, r * 0.42, 0), {echo: textured(scene, 0.9, 0.3, 3), softPx: 1.2});
   // Falx cerebelli / posterior midline through the cisterna.
   drawMidline(scene, f, [[-0.97, -1 + (skullPx + cisternaPx * 0.3) / f.a]], 0.35);
 }
@@ -105,10 +107,10 @@ function drawVentricular(scene: Scene, f: Frame, rng: Rng, bMm: number): void {
   scene.map.paint(localEllipse(f, ua, vMid, 0.16, atriumV * 0.55, 0.1), {...fluid(), softPx: 1.5});
   // Ventricle walls: bright lines lateral and medial to the lumen.
   const shift = (d: number) => body.map(([u, v]) => [u, v + d] as const);
-  scene.map.paint(tube(pathPx(f, shift(atriumV * 0.5)), 0.7), {echo: 0.55, softPx: 1.2});
-  scene.map.paint(tube(pathPx(f, shift(-atriumV * 0.45)), 0.6), {echo: 0.4, softPx: 1.2});
+  scene.map.paint(tube(pathPx(f, shift(atriumV * 0.5)), 0.8), {echo: 0.8, softPx: 1.2});
+  scene.map.paint(tube(pathPx(f, shift(-atriumV * 0.45)), 0.7), {echo: 0.6, softPx: 1.2});
   // Choroid plexus: echogenic, filling most of the atrium.
-  scene.map.paint(localEllipse(f, ua + 0.02, vMid, 0.12, atriumV * 0.38, 0.15), {echo: textured(scene, 0.7, 0.3, 3), softPx: 1.5});
+  scene.map.paint(localEllipse(f, ua + 0.02, vMid, 0.14, atriumV * 0.4, 0.15), {echo: textured(scene, 1.3, 0.3, 3), softPx: 1.5});
   // The near ventricle, half hidden by reverberation.
   scene.map.paint(localEllipse(f, ua, -vMid, 0.14, atriumV * 0.4, -0.1), {echo: 0.05, softPx: 3});
 }
@@ -133,7 +135,7 @@ export function planBrain(patient: PhantomPatient, subPlane: BrainSubPlane, rng:
       const head = ellipse(cx, cy, a, b, angle);
       map.paint(ellipse(cx, cy, a + scalp, b + scalp, angle), {...soft(scene, 0.25, 0.4), softPx: 1.2});
       map.paint(outline(ellipse(cx, cy, a + scalp, b + scalp, angle), 1), {echo: 0.5});
-      map.paint(head, {...soft(scene, ECHO.brain, 0.35, MASK_LABELS.skull), echo: textured(scene, ECHO.brain, 0.35, 9)});
+      map.paint(head, {...soft(scene, ECHO.brain, 0.3, MASK_LABELS.skull), echo: textured(scene, ECHO.brain, 0.3, 9)});
       const ossified = ossification(patient.gaDays);
       const skullPx = Math.max(1.6, mmToPx(scene, 1.2 + 1.8 * ossified));
       if (subPlane === "trans-thalamic") drawThalamic(scene, f, rng);

@@ -36,30 +36,30 @@ export function planLipsNose(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       const f: Frame = {cx, cy, angle, a: mmToPx(scene, halfH), b: mmToPx(scene, halfW), mirror: 1};
       // Cheeks and the face's outline, fading at the top (the rest of the head lies out of plane).
       const face = polygon(smoothClosed(pathPx(f, [[1, -0.55], [0.5, -0.98], [-0.2, -0.95], [-0.75, -0.6], [-1, 0], [-0.75, 0.6], [-0.2, 0.95], [0.5, 0.98], [1, 0.55]]), 4));
-      map.paint(face, {...soft(scene, 0.17, 0.5), softPx: 2});
-      map.paint(outline(face, 1.2), {echo: 0.55});
+      map.paint(face, {...soft(scene, 0.1, 0.5), softPx: 2});
+      map.paint(outline(face, 1.4), {echo: 0.6});
+      const skinLine = Math.max(1.4, 0.025 * f.b);
       // Nose with two nostrils.
-      const nose = localEllipse(f, 0.55, 0, 0.3, 0.34);
-      map.paint(nose, {...soft(scene, 0.34, 0.25), softPx: 1.3});
-      map.paint(outline(nose, 1.1), {echo: 0.7});
-      for (const side of [-1, 1]) map.paint(localEllipse(f, 0.43, side * 0.12, 0.075, 0.07), {...fluid(), softPx: 1.2});
+      const nose = localEllipse(f, 0.56, 0, 0.3, 0.34);
+      map.paint(nose, {...soft(scene, 0.3, 0.25), softPx: 1.3});
+      map.paint(outline(nose, skinLine), {echo: 1.0});
+      for (const side of [-1, 1]) map.paint(localEllipse(f, 0.44, side * 0.13, 0.09, 0.08), {...fluid(), softPx: 1.2});
       // Nasolabial folds: fluid-filled creases either side of the lips.
       for (const side of [-1, 1]) {
-        map.paint(tube(pathPx(f, [[0.4, side * 0.42], [0.05, side * 0.58], [-0.3, side * 0.55]]), Math.max(0.8, 0.025 * f.b)), {...fluid(), softPx: 1.4});
+        map.paint(tube(pathPx(f, [[0.42, side * 0.4], [0.05, side * 0.6], [-0.35, side * 0.56]]), Math.max(1, 0.035 * f.b)), {...fluid(), softPx: 1.4});
       }
-      // Upper lip, mouth, lower lip.
-      const upper = localEllipse(f, 0.08, 0, 0.13, 0.48);
-      map.paint(upper, {...soft(scene, 0.4, 0.2), softPx: 1.2});
-      map.paint(outline(upper, 1.1), {echo: 0.75});
-      map.paint(localEllipse(f, 0.2, 0, 0.05, 0.05), {echo: 0.25, softPx: 1.5});
-      map.paint(tube(pathPx(f, [[-0.06, -0.42], [-0.08, 0], [-0.06, 0.42]]), Math.max(0.7, rng.uniform(0.012, 0.035) * f.a)), {...fluid(), softPx: 1.2});
-      const lower = localEllipse(f, -0.22, 0, 0.12, 0.4);
-      map.paint(lower, {...soft(scene, 0.36, 0.2), softPx: 1.2});
-      map.paint(outline(lower, 1.1), {echo: 0.7});
+      // Upper lip, mouth, lower lip: bright skin bands around the dark mouth line.
+      const upper = localEllipse(f, 0.08, 0, 0.14, 0.5);
+      map.paint(upper, {...soft(scene, 0.45, 0.2), softPx: 1.2});
+      map.paint(outline(upper, skinLine), {echo: 1.1});
+      map.paint(tube(pathPx(f, [[-0.07, -0.44], [-0.09, 0], [-0.07, 0.44]]), Math.max(1, rng.uniform(0.02, 0.045) * f.a)), {...fluid(), softPx: 1.2});
+      const lower = localEllipse(f, -0.24, 0, 0.13, 0.42);
+      map.paint(lower, {...soft(scene, 0.4, 0.2), softPx: 1.2});
+      map.paint(outline(lower, skinLine), {echo: 1.0});
       // Chin.
-      const chin = localEllipse(f, -0.62, 0, 0.25, 0.36);
-      map.paint(chin, {...soft(scene, 0.26, 0.3), softPx: 1.5});
-      map.paint(outline(chin, 1), {echo: 0.5});
+      const chin = localEllipse(f, -0.64, 0, 0.24, 0.36);
+      map.paint(chin, {...soft(scene, 0.25, 0.3), softPx: 1.5});
+      map.paint(outline(chin, skinLine), {echo: 0.7});
     }
   };
 }
@@ -67,14 +67,15 @@ export function planLipsNose(patient: PhantomPatient, rng: Rng): AnatomyLayout {
 export function planProfile(patient: PhantomPatient, rng: Rng): AnatomyLayout {
   const {aMm} = headSemiAxesMm(patient.hcMm, patient.headAspect);
   // Sagittal head: occipito-frontal length 2a, vertex-to-chin height ~ 2a too; facing left or right.
-  const faceSign = rng.sign();
-  const tilt = rng.normal(0, 0.25);
-  const angle = (faceSign > 0 ? 0 : Math.PI) + tilt;
-  const extent = frameHalfExtent(aMm * 1.15, aMm * 1.0, angle);
+  // Facing sideways, or up towards the probe (a supine fetus).
+  const angle = rng.chance(0.5) ? (rng.chance(0.5) ? 0 : Math.PI) + rng.normal(0, 0.25) : -Math.PI / 2 + rng.normal(0, 0.4);
+  // Frame the face: the view centres on the forehead-to-chin contour and crops the back of the head.
+  const extent = frameHalfExtent(aMm * 0.8, aMm * 0.95, angle);
+  const backShift = rng.uniform(0.3, 0.45);
   return {
     halfWidthMm: extent.hx,
     halfHeightMm: extent.hy,
-    fill: [0.6, 0.85],
+    fill: [0.75, 1.0],
     probes: ["curved", "curved", "linear"],
     obstetricSurroundings: true,
     draw(scene, cx, cy) {
@@ -82,7 +83,8 @@ export function planProfile(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       // +u: the face's direction; +v: towards the chin (down on screen whichever way the face looks).
       const a = mmToPx(scene, aMm);
       const mirror: 1 | -1 = Math.cos(angle) >= 0 ? 1 : -1;
-      const f: Frame = {cx, cy, angle, a, b: a, mirror};
+      const shifted = {x: cx - Math.cos(angle) * a * backShift, y: cy - Math.sin(angle) * a * backShift};
+      const f: Frame = {cx: shifted.x, cy: shifted.y, angle, a, b: a, mirror};
       // Neck and upper chest behind and below the head.
       map.paint(localEllipse(f, -0.45, 1.15, 0.75, 0.55, 0.3), {...soft(scene, 0.22, 0.4), softPx: 2});
       const profile = smoothClosed(pathPx(f, [
@@ -91,13 +93,13 @@ export function planProfile(patient: PhantomPatient, rng: Rng): AnatomyLayout {
         [0.62, 0.76], [0.25, 0.72], [-0.2, 0.8], [-0.7, 0.55]
       ]), 4);
       const head = polygon(profile);
-      map.paint(head, {...soft(scene, 0.24, 0.35), softPx: 1.3});
-      map.paint(outline(head, 1.2), {echo: 0.6});
+      map.paint(head, {...soft(scene, 0.16, 0.35), softPx: 1.3});
+      map.paint(outline(head, Math.max(1.6, 0.025 * a)), {echo: 1.4});
       // Brain under the vault.
       map.paint(localEllipse(f, -0.1, -0.25, 0.72, 0.56, 0.1), {...soft(scene, ECHO.brain, 0.35), echo: textured(scene, ECHO.brain, 0.35, 8), softPx: 2});
       // Skull vault: frontal bone over the forehead to the occiput.
-      const vault = ellipseArc(toPx(f, -0.1, -0.25).x, toPx(f, -0.1, -0.25).y, a * 0.77, a * 0.61, angle, Math.PI * 0.1 * mirror, -Math.PI * 1.05 * mirror, 24);
-      map.paint(tube(vault, Math.max(0.9, mmToPx(scene, 1.2))), bone(scene, {echo: 2.6, attenuation: 5, floor: 0.3}));
+      const vault = ellipseArc(toPx(f, -0.1, -0.25).x, toPx(f, -0.1, -0.25).y, a * 0.77, a * 0.61, angle, -Math.PI * 0.05 * mirror, -Math.PI * 0.85 * mirror, 20);
+      map.paint(tube(vault, Math.max(0.8, mmToPx(scene, 0.9))), bone(scene, {echo: 1.0, attenuation: 2.5, floor: 0.3}));
       // Nasal bone, palate and mandible.
       map.paint(tube(pathPx(f, [[0.84, -0.04], [0.93, 0.1]]), Math.max(0.8, 0.015 * a)), bone(scene, {echo: 2.8, attenuation: 5, floor: 0.4}));
       map.paint(tube(pathPx(f, [[0.35, 0.2], [0.8, 0.22]]), Math.max(0.8, 0.014 * a)), bone(scene, {echo: 1.8, attenuation: 3, floor: 0.4}));

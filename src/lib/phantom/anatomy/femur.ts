@@ -19,6 +19,7 @@ export function planFemur(patient: PhantomPatient, rng: Rng): AnatomyLayout {
   const extent = frameHalfExtent(thighA * 1.15, thighB * 1.2, angle);
   const bow = rng.uniform(0.01, 0.04) * rng.sign();
   const kneeAngle = rng.uniform(0.5, 1.6) * rng.sign();
+  const showLowerLeg = rng.chance(0.4);
   return {
     halfWidthMm: extent.hx,
     halfHeightMm: extent.hy,
@@ -28,21 +29,25 @@ export function planFemur(patient: PhantomPatient, rng: Rng): AnatomyLayout {
     draw(scene, cx, cy) {
       const {map} = scene;
       const f: Frame = {cx, cy, angle, a: mmToPx(scene, thighA), b: mmToPx(scene, thighB), mirror: 1};
-      // Lower leg from the knee (u = +1): soft tissue and the tibia/fibula pair, at a knee angle.
-      const knee = toPx(f, 0.95, 0);
-      const legLen = mmToPx(scene, flMm * 0.9);
-      const legDir = angle + kneeAngle;
-      const lx = Math.cos(legDir);
-      const ly = Math.sin(legDir);
-      const legMid = {x: knee.x + lx * legLen * 0.55, y: knee.y + ly * legLen * 0.55};
-      map.paint(ellipse(legMid.x, legMid.y, legLen * 0.62, f.b * 0.85, legDir), {...soft(scene, 0.22, 0.4), softPx: 1.5});
-      const shaftPx = Math.max(1.1, mmToPx(scene, flMm * 0.035));
-      for (const off of [-0.28, 0.3]) {
-        const nx = -ly * f.b * off;
-        const ny = lx * f.b * off;
-        const p0 = {x: knee.x + lx * legLen * 0.2 + nx, y: knee.y + ly * legLen * 0.2 + ny};
-        const p1 = {x: knee.x + lx * legLen * 0.95 + nx, y: knee.y + ly * legLen * 0.95 + ny};
-        map.paint(tube([p0, p1], off < 0 ? shaftPx : shaftPx * 0.75), bone(scene, {echo: 2.4, attenuation: 6, floor: 0.3}));
+      // Pelvis and lower trunk at the hip end.
+      map.paint(localEllipse(f, -1.5, rng.uniform(-0.5, 0.5), 0.75, 2.2, rng.uniform(-0.3, 0.3)), {...soft(scene, 0.2, 0.5), softPx: 3});
+      // Lower leg from the knee (u = +1), in some frames: soft tissue and the tibia/fibula pair, at a knee angle.
+      if (showLowerLeg) {
+        const knee = toPx(f, 0.95, 0);
+        const legLen = mmToPx(scene, flMm * 0.9);
+        const legDir = angle + kneeAngle;
+        const lx = Math.cos(legDir);
+        const ly = Math.sin(legDir);
+        const legMid = {x: knee.x + lx * legLen * 0.55, y: knee.y + ly * legLen * 0.55};
+        map.paint(ellipse(legMid.x, legMid.y, legLen * 0.62, f.b * 0.85, legDir), {...soft(scene, 0.18, 0.4), softPx: 1.5});
+        const shaftPx = Math.max(1.1, mmToPx(scene, flMm * 0.035));
+        for (const off of [-0.28, 0.3]) {
+          const nx = -ly * f.b * off;
+          const ny = lx * f.b * off;
+          const p0 = {x: knee.x + lx * legLen * 0.2 + nx, y: knee.y + ly * legLen * 0.2 + ny};
+          const p1 = {x: knee.x + lx * legLen * 0.95 + nx, y: knee.y + ly * legLen * 0.95 + ny};
+          map.paint(tube([p0, p1], off < 0 ? shaftPx : shaftPx * 0.75), bone(scene, {echo: 1.4, attenuation: 4, floor: 0.2}));
+        }
       }
       // Thigh.
       const thigh = localEllipse(f, 0, 0, 1.1, 1);

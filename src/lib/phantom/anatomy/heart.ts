@@ -25,7 +25,7 @@ function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
   const axisAngle = rng.uniform(0.6, 0.95);
   const apexDir = toPx(chest, 0.1 + Math.cos(axisAngle), 0.17 + Math.sin(axisAngle) * (chest.a / chest.b));
   const angle = Math.atan2(apexDir.y - c.y, apexDir.x - c.x);
-  const length = r * rng.uniform(0.5, 0.58);
+  const length = r * rng.uniform(0.56, 0.64);
   const width = length * rng.uniform(0.72, 0.82);
   // Which side of the heart's long axis faces the front of the chest: the right ventricle lies there.
   const probe = toPx({cx: c.x, cy: c.y, angle, a: length, b: width, mirror: 1}, 0, 1);
@@ -38,10 +38,10 @@ function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
   map.paint(heart, {...soft(scene, ECHO.myocardium, 0.2, MASK_LABELS.heart), echo: textured(scene, ECHO.myocardium, 0.25, 4), softPx: 1.2});
   map.paint(outline(heart, 1.3), {echo: 0.6});
   const chamber = {...fluid(), softPx: 1.3};
-  map.paint(localEllipse(h, 0.24, -0.36, 0.5, 0.3, 0.08), chamber); // left ventricle
-  map.paint(localEllipse(h, 0.2, 0.38, 0.46, 0.33, -0.08), chamber); // right ventricle
-  map.paint(localEllipse(h, -0.55, -0.38, 0.3, 0.32, 0), chamber); // left atrium
-  map.paint(localEllipse(h, -0.55, 0.4, 0.32, 0.34, 0), chamber); // right atrium
+  map.paint(localEllipse(h, 0.22, -0.4, 0.54, 0.36, 0.08), chamber); // left ventricle
+  map.paint(localEllipse(h, 0.18, 0.42, 0.5, 0.4, -0.08), chamber); // right ventricle
+  map.paint(localEllipse(h, -0.58, -0.42, 0.32, 0.36, 0), chamber); // left atrium
+  map.paint(localEllipse(h, -0.58, 0.44, 0.34, 0.38, 0), chamber); // right atrium
   // Crux: AV valve leaflets across, foramen ovale flap in the atrial septum, moderator band near the RV apex.
   for (const side of [-1, 1]) {
     map.paint(tube([toPx(h, -0.2, side * 0.08), toPx(h, -0.17, side * 0.62)], 0.6), {echo: 0.5, softPx: 1.2});
@@ -67,8 +67,8 @@ export function planHeart(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       scene.map.paint(localEllipse(f, -0.62, 0.14, 0.07, (0.07 * f.a) / f.b), {...fluid(), softPx: 1.2});
       drawFourChambers(scene, f, rng);
       drawSpineSection(scene, f, patient.gaDays);
-      drawRibs(scene, f, 1, 1.45, 1.75, 1.1, rng);
-      drawRibs(scene, f, rng.int(0, 2), 0.6, 1.3, 0.35, rng);
+      drawRibs(scene, f, 1, 1.4, 1.9, 0.45, rng);
+      drawRibs(scene, f, rng.int(0, 1), 0.7, 1.3, 0.3, rng);
     }
   };
 }

@@ -20,6 +20,17 @@ export interface TorsoSection {
   skinMm: number;
 }
 
+/**
+ * Orientation of +u (anterior): any, except with the spine up under the probe, whose shadow would hide
+ * the section; sonographers turn to a spine-down or lateral view for AC and four-chamber planes.
+ */
+function spineAwayFromProbe(rng: Rng): number {
+  for (;;) {
+    const angle = rng.uniform(0, 2 * Math.PI);
+    if (Math.sin(angle) < 0.4) return angle;
+  }
+}
+
 /** A trunk section of circumference `circumferenceMm` with minor/major `aspect`, at a random orientation. */
 export function planTorso(circumferenceMm: number, aspect: number, rng: Rng): TorsoSection {
   const major = circumferenceMm / ellipsePerimeter(1, aspect);
@@ -28,7 +39,7 @@ export function planTorso(circumferenceMm: number, aspect: number, rng: Rng): To
   return {
     apMm: apShort ? major * aspect : major,
     trMm: apShort ? major : major * aspect,
-    angle: rng.uniform(0, 2 * Math.PI),
+    angle: spineAwayFromProbe(rng),
     mirror: rng.sign(),
     skinMm: rng.uniform(1.5, 3)
   };
@@ -75,7 +86,7 @@ export function drawRibs(scene: Scene, f: Frame, count: number, lo: number, hi: 
       const a1 = side * (center + arcLength / 2) * f.mirror;
       const inset = 0.92 - 0.04 * rng.next();
       const pts = ellipseArc(f.cx, f.cy, f.a * inset, f.b * inset, f.angle, a0, a1, 10);
-      scene.map.paint(tube(pts, thickness), bone(scene, {echo: 2.4, attenuation: 7, floor: 0.3}));
+      scene.map.paint(tube(pts, thickness), bone(scene, {echo: 1.6, attenuation: 5, floor: 0.3}));
     }
   }
 }
