@@ -172,7 +172,9 @@ class DemoData:
         self.plane_id = np.array([planes.index(s["plane"]) for s in self.samples])
         self.sub_id = np.array([subs.index(s["subPlane"] or "") for s in self.samples])
         self.ga = np.array([s["gaDays"] for s in self.samples], dtype=np.float32)
-        self.spacing = np.array([s["promptSpacingMmPerPx"] for s in self.samples], dtype=np.float32)
+        self.spacing = np.array([s["promptSpacingMmPerPx"] for s in self.samples], dtype=np.float64)
+        self.hc = np.array([s["hcMm"] for s in self.samples], dtype=np.float64)
+        self.is_brain = np.array([s["plane"] == "brain" for s in self.samples])
         self.facts = np.zeros((n, v, 3), dtype=bool)
         for i in range(n):
             for j in range(v):
@@ -212,22 +214,35 @@ def augment(u8, gen, max_shift):
 
 # ---------------------------------------------------------------- loss
 def soft_targets(data, idx, var, cfg):
-    """Which captions in the batch are true of which images: same plane, same sub-plane
-    when the caption names one, GA within a few days when it states GA, the same pixel
-    spacing when it states one. Template captions repeat across images, so plain
-    one-hot CLIP targets would call true captions negatives."""
+    """Which captions in the batch are true of which images (label-aware CLIP targets).
+    Template captions repeat across images, so one-hot targets would call true captions
+    negatives. A caption j is true of image i when the plane matches, the sub-plane
+    matches if j names one, and what j states about size is consistent with i:
+    - brain captions stating GA and pixel spacing: the head of image i, measured at
+      caption j's spacing (hc_i * s_j / s_i), is typical for j's GA (WHO median HC);
+    - other captions stating GA: GA within a few days; stating spacing: spacing close."""
     plane = torch.from_numpy(data.plane_id[idx])
     sub = torch.from_numpy(data.sub_id[idx])
-    ga = torch.from_numpy(data.ga[idx])
-    sp = torch.from_numpy(np.log(data.spacing[idx]))
+    ga = torch.from_numpy(data.ga[idx]).double()
+    log_sp = torch.from_numpy(np.log(data.spacing[idx])).double()
+    log_hc = torch.from_numpy(np.log(data.hc[idx])).double()
+    brain = torch.from_numpy(data.is_brain[idx])
     facts = torch.from_numpy(data.facts[idx, var])  # [B, 3] per caption j: ga, subPlane, spacing
-    t = (plane[:, None] == plane[None, :]).float()
-    t = t * torch.where(facts[None, :, 1], (sub[:, None] == sub[None, :]).float(), torch.ones(1))
+    states_ga, states_sub, states_sp = facts[:, 0], facts[:, 1], facts[:, 2]
+    t = (plane[:, None] == plane[None, :]).double()
+    t = t * torch.where(states_sub[None, :], (sub[:, None] == sub[None, :]).double(), torch.ones(1, dtype=torch.float64))
+    log_hc_med_j = torch.from_numpy(np.log([who_hc(0.5, d / 7) for d in data.ga[idx]]))
+    # log of (head of i at j's spacing) / (median head at j's GA)
+    mismatch = (log_hc[:, None] - log_sp[:, None] + log_sp[None, :]) - log_hc_med_j[None, :]
+    k_hc = torch.exp(-0.5 * (mismatch / cfg["log_hc_sigma"]) ** 2)
     k_ga = torch.exp(-0.5 * ((ga[:, None] - ga[None, :]) / cfg["ga_sigma_days"]) ** 2)
-    t = t * torch.where(facts[None, :, 0], k_ga, torch.ones(1))
-    k_sp = torch.exp(-0.5 * ((sp[:, None] - sp[None, :]) / cfg["log_spacing_sigma"]) ** 2)
-    t = t * torch.where(facts[None, :, 2], k_sp, torch.ones(1))
-    return t  # [images, captions]; the diagonal is 1
+    k_sp = torch.exp(-0.5 * ((log_sp[:, None] - log_sp[None, :]) / cfg["log_spacing_sigma"]) ** 2)
+    one = torch.ones(1, dtype=torch.float64)
+    brain_ga_sp = (brain & states_ga & states_sp)[None, :]
+    k = torch.where(brain_ga_sp, k_hc,
+                    torch.where(states_ga[None, :], k_ga, one) * torch.where(states_sp[None, :], k_sp, one))
+    t = t * k
+    return (t + 1e-6 * torch.eye(len(idx), dtype=torch.float64)).float()  # [images, captions]
 
 
 def clip_loss(img, txt, logit_scale, targets):
@@ -392,8 +407,9 @@ def main():
     p.add_argument("--text-layers", type=int, default=3)
     p.add_argument("--embed-dim", type=int, default=128)
     p.add_argument("--brain-share", type=float, default=0.5, help="share of each batch drawn from brain images")
-    p.add_argument("--ga-sigma-days", type=float, default=5.0)
-    p.add_argument("--log-spacing-sigma", type=float, default=0.03)
+    p.add_argument("--ga-sigma-days", type=float, default=7.0)
+    p.add_argument("--log-spacing-sigma", type=float, default=0.1)
+    p.add_argument("--log-hc-sigma", type=float, default=0.04)
     p.add_argument("--max-shift", type=int, default=4)
     p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--ckpt-every", type=int, default=100)
@@ -421,22 +437,23 @@ def main():
     weights = np.where(is_brain, args.brain_share / max(1, is_brain.sum()), (1 - args.brain_share) / max(1, (~is_brain).sum()))
     weights = torch.from_numpy(weights / weights.sum())
     variants = data.tokens.shape[1]
-    loss_cfg = {"ga_sigma_days": args.ga_sigma_days, "log_spacing_sigma": args.log_spacing_sigma}
+    loss_cfg = {"ga_sigma_days": args.ga_sigma_days, "log_spacing_sigma": args.log_spacing_sigma, "log_hc_sigma": args.log_hc_sigma}
     print(f"train {len(train)} images ({is_brain.sum()} brain), {variants} captions each", flush=True)
 
     state_path = os.path.join(args.data, "train-state.pt")
-    step, elapsed, history = 0, 0.0, []
+    step, elapsed, cpu_elapsed, history = 0, 0.0, 0.0, []
     if os.path.exists(state_path) and not args.fresh:
         st = torch.load(state_path)
         if st["args"] != vars(args):
             sys.exit(f"{state_path} was saved with other arguments; rerun with --fresh")
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
-        step, elapsed, history = st["step"], st["elapsed"], st["history"]
+        step, elapsed, cpu_elapsed, history = st["step"], st["elapsed"], st["cpu"], st["history"]
         print(f"resumed at step {step} ({elapsed:.0f} s trained)", flush=True)
 
     model.train()
     t0 = time.time() - elapsed
+    cpu0 = time.process_time() - cpu_elapsed
     recent = []
     while step < args.steps:
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)  # per-step: resumes reproduce
@@ -457,22 +474,23 @@ def main():
         step += 1
         recent.append(loss.item())
         if step % 20 == 0 or step == args.steps:
-            el = time.time() - t0
+            el, cpu = time.time() - t0, time.process_time() - cpu0
             print(f"step {step}/{args.steps} loss {np.mean(recent):.4f} scale {model.logit_scale.exp().item():.1f} "
-                  f"{el:.0f} s ({el / step:.2f} s/step)", flush=True)
+                  f"{el:.0f} s ({el / step:.2f} s/step, {cpu / step:.2f} cpu-s/step)", flush=True)
             history.append({"step": step, "loss": float(np.mean(recent)), "seconds": round(el, 1)})
             recent = []
         if step % args.eval_every == 0 and step < args.steps:
-            t_eval = time.time()
+            t_eval, c_eval = time.time(), time.process_time()
             r = evaluate(model, data, args.data, args.eval_split, quick=True)
             t0 += time.time() - t_eval  # progress checks do not count as training time
+            cpu0 += time.process_time() - c_eval
             print(f"eval[{args.eval_split}] step {step}: {json.dumps(r)}", flush=True)
             history.append({"step": step, "eval": r})
         if step % args.ckpt_every == 0 and step < args.steps:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "elapsed": time.time() - t0, "history": history, "args": vars(args)}, state_path + ".tmp")
+                        "elapsed": time.time() - t0, "cpu": time.process_time() - cpu0, "history": history, "args": vars(args)}, state_path + ".tmp")
             os.replace(state_path + ".tmp", state_path)
-    wall = time.time() - t0
+    wall, cpu_total = time.time() - t0, time.process_time() - cpu0
 
     # Score what is shipped: float16 weights, read back.
     shipped = OrderedDict((k, v.detach().half().float()) for k, v in model.state_dict().items())
@@ -486,10 +504,12 @@ def main():
         "training": {
             "steps": step, "batch": args.batch, "epochs": round(step * args.batch / len(train), 2),
             "seed": args.seed, "optimizer": f"AdamW lr {args.lr} wd {args.wd} betas (0.9, 0.98), cosine, warmup {args.warmup}",
-            "loss": "CLIP contrastive with label-aware soft targets (captions true of an image count as positives: "
-                    f"plane, sub-plane, GA within sigma {args.ga_sigma_days} d, log spacing sigma {args.log_spacing_sigma})",
+            "loss": "CLIP contrastive with label-aware soft targets: a caption counts as true of an image when plane "
+                    "and stated sub-plane match and its stated size facts fit the image (brain GA + spacing: the head "
+                    f"measured at the caption's spacing is the WHO median HC at its GA, log sigma {args.log_hc_sigma}; "
+                    f"otherwise GA sigma {args.ga_sigma_days} d, log spacing sigma {args.log_spacing_sigma})",
             "brainShare": args.brain_share, "augment": f"gain 0.8-1.2, gamma exp(+-0.25), left-right flip, shift +-{args.max_shift} px; no scaling",
-            "wallSeconds": round(wall, 1), "threads": args.threads,
+            "wallSeconds": round(wall, 1), "cpuSeconds": round(cpu_total, 1), "threads": args.threads,
             "finalLoss": history[-1]["loss"] if history and "loss" in history[-1] else None,
             "lossHistory": [h for h in history if "loss" in h][-10:],
         },

@@ -220,6 +220,17 @@ describe("int8 CLIP graphs on a tiny random-weight model", () => {
     // Not a no-op: quantization does move the numbers.
     expect(Math.min(...imageCos, ...textCos)).toBeLessThan(1 - 1e-7);
   });
+
+  it("per-tensor activation scales make an image's int8 embedding depend slightly on its batch", async () => {
+    const {session} = await open(buildImageGraph(TINY, weights, {quantize: "int8"}), "tiny.image.q8.batch.onnx");
+    const per = 3 * size * size;
+    const inBatch = (await session.run(imageFeeds()))[IMAGE_EMBEDS].data as Float32Array;
+    const alone = (await session.run({[IMAGE_INPUT]: new ort.Tensor("float32", pixels.slice(0, per), [1, 3, size, size])}))[IMAGE_EMBEDS].data as Float32Array;
+    const dim = TINY.embed_dim;
+    const cos = cosine(alone, inBatch.subarray(0, dim));
+    console.log(`tiny int8: image 0 alone vs in a batch of ${BATCH}, cosine ${cos}`);
+    expect(cos).toBeGreaterThan(0.999);
+  });
 });
 
 // ---- against the real open_clip 2.26.1 on the FetalCLIP-shaped micro model ----

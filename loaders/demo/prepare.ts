@@ -9,8 +9,8 @@
 // Writes (little-endian): images.u8 [n, size, size] grey; tokens.i32 [n, variants,
 // context]; eval-planes.i32, eval-subplanes.i32, eval-ga.i32 (FetalCLIP's prompts,
 // tokenised); merges.txt; index.json (per-sample facts, what each caption states).
-import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
-import {join, resolve} from "node:path";
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
+import {dirname, join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
 import {formatMergesFile, learnMerges, vocabSizeFor} from "../../src/lib/bpe/learnMerges.js";
@@ -22,7 +22,10 @@ import {preprocessImage} from "../../src/lib/preprocess.js";
 import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
 import {createRng} from "../../src/lib/random.js";
 import {Tokenizer} from "../../src/lib/tokenizer.js";
+import {generatePhantomDataset, PHANTOM_DIR, type PhantomManifestSample} from "../phantomDataset.js";
 
+/** Where the training files go (gitignored). */
+export const DEMO_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "cache", "demo");
 /** FetalCLIP's text context length: the demo keeps it so prompts tokenise identically. */
 export const DEMO_CONTEXT_LENGTH = 117;
 /** The demo's image input side (FetalCLIP: 224); 112 px with 14 px patches gives an 8x8 grid. */
@@ -41,18 +44,7 @@ export interface PrepareOptions {
   log?: (message: string) => void;
 }
 
-/** A phantom manifest entry (loaders/phantomDataset.ts writes these). */
-interface ManifestSample {
-  id: string;
-  file: string;
-  patientId: string;
-  split: "train" | "val" | "test";
-  plane: PhantomPlane;
-  subPlane: BrainSubPlane | null;
-  gaDays: number;
-  hcMm: number;
-  spacingMmPerPx: number;
-}
+type ManifestSample = PhantomManifestSample;
 
 export interface DemoSample {
   id: string;
@@ -141,7 +133,7 @@ export interface PrepareSummary {
   seconds: number;
 }
 
-export function prepareDemoData(options: PrepareOptions): PrepareSummary {
+export async function prepareDemoData(options: PrepareOptions): Promise<PrepareSummary> {
   const started = Date.now();
   const log = options.log ?? (() => {});
   const size = options.imageSize ?? DEMO_IMAGE_SIZE;
@@ -149,6 +141,10 @@ export function prepareDemoData(options: PrepareOptions): PrepareSummary {
   const seed = options.seed ?? 1;
   const phantomDir = resolve(options.phantomDir);
   const outDir = resolve(options.outDir);
+  if (!existsSync(join(phantomDir, "manifest.json"))) {
+    log(`no phantom at ${phantomDir}: generating the default one`);
+    await generatePhantomDataset({outDir: phantomDir});
+  }
   const manifest = readManifest(phantomDir);
   log(`${manifest.length} phantom images from ${phantomDir}`);
 
@@ -244,15 +240,15 @@ export function prepareDemoData(options: PrepareOptions): PrepareSummary {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const {values} = parseArgs({
     options: {
-      phantom: {type: "string", default: "data/phantom"},
-      out: {type: "string", default: "data/cache/demo"},
+      phantom: {type: "string", default: PHANTOM_DIR},
+      out: {type: "string", default: DEMO_DATA_DIR},
       size: {type: "string", default: String(DEMO_IMAGE_SIZE)},
       variants: {type: "string", default: "8"},
       "max-merges": {type: "string", default: "2000"},
       seed: {type: "string", default: "1"}
     }
   });
-  prepareDemoData({
+  await prepareDemoData({
     phantomDir: values.phantom!, outDir: values.out!, imageSize: Number(values.size), variants: Number(values.variants),
     maxMerges: Number(values["max-merges"]), seed: Number(values.seed), log: (m) => console.log(m)
   });

@@ -21,6 +21,18 @@ import {BRAIN_SUB_PLANES, PHANTOM_PLANES, type PhantomSample, type PhantomSpec} 
 /** Bumped whenever a change alters the generated pixels (dataset caches key on it). */
 export const PHANTOM_GENERATOR_VERSION = "1.0.0";
 
+/**
+ * Pixel spacing bounds at 224 px wide (scaled by 224 / width for other sizes). Zoom follows the structure,
+ * so spacing grows with GA: about 0.09 mm/px for an early femur to 0.95 for a term head, as HC18's spacings
+ * (0.05-0.35 mm/px at 800 px) become 0.18-1.24 mm/px once resized to FetalCLIP's 224 px.
+ */
+export const SPACING_RANGE_MM_PER_PX = [0.07, 1.1] as const;
+
+export function spacingRangeMmPerPx(width: number): readonly [number, number] {
+  const scale = 224 / width;
+  return [SPACING_RANGE_MM_PER_PX[0] * scale, SPACING_RANGE_MM_PER_PX[1] * scale];
+}
+
 function planAnatomy(spec: PhantomSpec, rng: Rng): AnatomyLayout {
   const p = spec.patient;
   switch (spec.plane) {
@@ -113,7 +125,9 @@ export function generateSample(seed: number | string, spec: PhantomSpec): Phanto
   const available = height - wallPx - bottomMargin;
   // Zoom: the structure spans a share of the width, unless its height would not fit.
   const fill = view.uniform(layout.fill[0], layout.fill[1]);
-  const spacingMmPerPx = Math.max((2 * layout.halfWidthMm) / (fill * width), (2 * layout.halfHeightMm) / (0.97 * available));
+  const [spacingMin, spacingMax] = spacingRangeMmPerPx(width);
+  const fitted = Math.max((2 * layout.halfWidthMm) / (fill * width), (2 * layout.halfHeightMm) / (0.97 * available));
+  const spacingMmPerPx = Math.min(spacingMax, Math.max(spacingMin, fitted));
   const hx = layout.halfWidthMm / spacingMmPerPx;
   const hy = layout.halfHeightMm / spacingMmPerPx;
   const cx = width / 2 + view.uniform(-1, 1) * Math.max(0, width / 2 - hx) * 0.35;

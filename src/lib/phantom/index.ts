@@ -2,7 +2,7 @@
 // FetalCLIP's plane classes with biometry that follows gestational age.
 
 export * from "./types.js";
-export {generateSample, drawScannerSettings, PHANTOM_GENERATOR_VERSION} from "./generate.js";
+export {generateSample, drawScannerSettings, PHANTOM_GENERATOR_VERSION, SPACING_RANGE_MM_PER_PX, spacingRangeMmPerPx} from "./generate.js";
 export {planDataset, DEFAULT_CLASS_SHARES, DEFAULT_SPLIT_SHARES, DEFAULT_DATASET_COUNT, type DatasetOptions, type PlannedSample, type Split} from "./dataset.js";
 export {samplePatient, hcAtZ, type PatientOptions} from "./patient.js";
 export {renderBMode, DEFAULT_SCANNER, type ScannerSettings} from "./bmode.js";

@@ -118,26 +118,69 @@ export function tube(points: readonly Point[], radius: number): Shape {
   return {bbox: [x0 - m, y0 - m, x1 + m, y1 + m], sdf: (x, y) => Math.sqrt(nearestSquared(table, x, y)) - radius};
 }
 
-/** A closed polygon (even-odd rule). */
+/** Distances beyond this many px from a polygon's outline are reported as exactly this (enough for edges, outlines, normals). */
+export const POLYGON_DISTANCE_CAP_PX = 6;
+
+/**
+ * A closed polygon (even-odd rule). Its distance is exact within POLYGON_DISTANCE_CAP_PX of the outline and
+ * capped beyond: a coarse grid of cells remembers which edges come near each cell, so pixels far from the
+ * outline cost one lookup instead of a pass over every edge.
+ */
 export function polygon(points: readonly Point[]): Shape {
   if (points.length < 3) throw new Error(`polygon: needs at least 3 points, got ${points.length}`);
   const [x0, y0, x1, y1] = bounds(points);
   const table = segmentTable(points, true);
+  const cap = POLYGON_DISTANCE_CAP_PX;
+  const cell = 8;
+  const gx0 = x0 - cap - cell;
+  const gy0 = y0 - cap - cell;
+  const nx = Math.ceil((x1 - gx0 + cap + cell) / cell) + 1;
+  const ny = Math.ceil((y1 - gy0 + cap + cell) / cell) + 1;
+  const exactInside = (x: number, y: number): boolean => {
+    let inside = false;
+    for (let k = 0; k < table.length; k += 5) {
+      const ay = table[k + 1]!;
+      const by = ay + table[k + 3]!;
+      if ((ay > y) !== (by > y)) {
+        const ax = table[k]!;
+        if (x < ax + (table[k + 2]! * (y - ay)) / table[k + 3]!) inside = !inside;
+      }
+    }
+    return inside;
+  };
+  // Per cell: the edges within reach (cap + half a cell diagonal), or none and the cell's constant side.
+  const reach = cap + cell * 0.7072;
+  const near: Array<Float64Array | null> = new Array(nx * ny);
+  const side = new Int8Array(nx * ny);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const cx = gx0 + (i + 0.5) * cell;
+      const cy = gy0 + (j + 0.5) * cell;
+      const picked: number[] = [];
+      for (let k = 0; k < table.length; k += 5) {
+        const single = table.subarray(k, k + 5);
+        if (nearestSquared(single, cx, cy) <= reach * reach) picked.push(k);
+      }
+      if (picked.length === 0) {
+        near[j * nx + i] = null;
+        side[j * nx + i] = exactInside(cx, cy) ? -1 : 1;
+      } else {
+        const sub = new Float64Array(picked.length * 5);
+        picked.forEach((k, n) => sub.set(table.subarray(k, k + 5), n * 5));
+        near[j * nx + i] = sub;
+      }
+    }
+  }
   return {
     bbox: [x0 - 2, y0 - 2, x1 + 2, y1 + 2],
     sdf(x, y) {
-      // Nearest-edge distance, signed by the even-odd crossing count.
-      let inside = false;
-      for (let k = 0; k < table.length; k += 5) {
-        const ay = table[k + 1]!;
-        const by = ay + table[k + 3]!;
-        if ((ay > y) !== (by > y)) {
-          const ax = table[k]!;
-          if (x < ax + (table[k + 2]! * (y - ay)) / table[k + 3]!) inside = !inside;
-        }
-      }
-      const d = Math.sqrt(nearestSquared(table, x, y));
-      return inside ? -d : d;
+      const i = Math.floor((x - gx0) / cell);
+      const j = Math.floor((y - gy0) / cell);
+      if (i < 0 || j < 0 || i >= nx || j >= ny) return cap;
+      const edges = near[j * nx + i];
+      if (!edges) return side[j * nx + i]! * cap;
+      const d = Math.min(cap, Math.sqrt(nearestSquared(edges, x, y)));
+      return exactInside(x, y) ? -d : d;
     }
   };
 }

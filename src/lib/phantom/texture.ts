@@ -32,6 +32,7 @@ export function valueNoise(rng: Rng, width: number, height: number, cellPx: numb
 /** Two octaves of value noise (coarse lobules plus fine grain). */
 export function fractalNoise(rng: Rng, width: number, height: number, cellPx: number): Field {
   const coarse = valueNoise(rng, width, height, cellPx);
-  const fine = valueNoise(rng, width, height, cellPx / 2.7);
+  // Finer than ~2.5 px the speckle already supplies the grain.
+  const fine = valueNoise(rng, width, height, Math.max(2.5, cellPx / 2.7));
   return (x, y) => 0.65 * coarse(x, y) + 0.35 * fine(x, y);
 }

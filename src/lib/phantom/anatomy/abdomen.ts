@@ -49,7 +49,7 @@ export function planAbdomen(patient: PhantomPatient, rng: Rng): AnatomyLayout {
     obstetricSurroundings: true,
     draw(scene, cx, cy) {
       const f = torsoFrame(scene, torso, cx, cy);
-      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, ECHO.liver, 0.3, MASK_LABELS.abdomen), echo: textured(scene, ECHO.liver, 0.3, 8)});
+      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, ECHO.liver, 0.3), echo: textured(scene, ECHO.liver, 0.3, 8)}, MASK_LABELS.abdomen);
       drawStomachAndVein(scene, f, rng);
       drawSpineSection(scene, f, patient.gaDays);
       drawRibs(scene, f, rng.int(1, 2), 1.75, 2.45, 0.35, rng);
@@ -71,7 +71,7 @@ export function planKidney(patient: PhantomPatient, rng: Rng): AnatomyLayout {
       const {map} = scene;
       const f = torsoFrame(scene, torso, cx, cy);
       // Bowel fills the front of the lower abdomen: brighter and coarser than liver.
-      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, 0.22, 0.5, MASK_LABELS.abdomen), echo: textured(scene, 0.22, 0.6, 4)});
+      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, 0.22, 0.5), echo: textured(scene, 0.22, 0.6, 4)}, MASK_LABELS.abdomen);
       for (let k = 0; k < rng.int(1, 3); k++) {
         map.paint(localEllipse(f, rng.uniform(0.2, 0.6), rng.uniform(-0.4, 0.4), 0.06, 0.05), {...fluid(), softPx: 1.3});
       }

@@ -38,16 +38,17 @@ function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
   map.paint(heart, {...soft(scene, ECHO.myocardium, 0.2, MASK_LABELS.heart), echo: textured(scene, ECHO.myocardium, 0.25, 4), softPx: 1.2});
   map.paint(outline(heart, 1.3), {echo: 0.6});
   const chamber = {...fluid(), softPx: 1.3};
-  map.paint(localEllipse(h, 0.22, -0.4, 0.54, 0.36, 0.08), chamber); // left ventricle
-  map.paint(localEllipse(h, 0.18, 0.42, 0.5, 0.4, -0.08), chamber); // right ventricle
-  map.paint(localEllipse(h, -0.58, -0.42, 0.32, 0.36, 0), chamber); // left atrium
-  map.paint(localEllipse(h, -0.58, 0.44, 0.34, 0.38, 0), chamber); // right atrium
+  // Chambers fill most of the heart, leaving the septa and the crux between them.
+  map.paint(localEllipse(h, 0.28, -0.47, 0.56, 0.4, 0.06), chamber); // left ventricle
+  map.paint(localEllipse(h, 0.24, 0.5, 0.52, 0.42, -0.06), chamber); // right ventricle
+  map.paint(localEllipse(h, -0.64, -0.46, 0.3, 0.4, 0), chamber); // left atrium
+  map.paint(localEllipse(h, -0.64, 0.5, 0.3, 0.42, 0), chamber); // right atrium
   // Crux: AV valve leaflets across, foramen ovale flap in the atrial septum, moderator band near the RV apex.
   for (const side of [-1, 1]) {
-    map.paint(tube([toPx(h, -0.2, side * 0.08), toPx(h, -0.17, side * 0.62)], 0.6), {echo: 0.5, softPx: 1.2});
+    map.paint(tube([toPx(h, -0.3, side * 0.1), toPx(h, -0.27, side * 0.7)], 0.6), {echo: 0.5, softPx: 1.2});
   }
-  map.paint(tube([toPx(h, -0.5, 0.0), toPx(h, -0.62, -0.12)], 0.5), {echo: 0.4, softPx: 1.2});
-  map.paint(localEllipse(h, 0.6, 0.3, 0.07, 0.08), {echo: 0.45, softPx: 1.5});
+  map.paint(tube([toPx(h, -0.55, 0.0), toPx(h, -0.68, -0.14)], 0.5), {echo: 0.4, softPx: 1.2});
+  map.paint(localEllipse(h, 0.62, 0.42, 0.07, 0.09), {echo: 0.45, softPx: 1.5});
 }
 
 export function planHeart(patient: PhantomPatient, rng: Rng): AnatomyLayout {

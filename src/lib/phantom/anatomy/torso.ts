@@ -7,11 +7,11 @@ import {ellipsePerimeter} from "../../biometry.js";
 import type {Rng} from "../../random.js";
 import {frameHalfExtent, localEllipsePx, type Frame} from "../frame.js";
 import {bone, mmToPx, type Scene} from "../scene.js";
-import {ellipse, ellipseArc, outline, tube} from "../shapes.js";
+import {ellipse, ellipseArc, innerBand, tube} from "../shapes.js";
 import {ECHO, type Tissue} from "../tissueMap.js";
 
 export interface TorsoSection {
-  /** Semi-axes (mm): antero-posterior (u) and transverse (v). */
+  /** Semi-axes (mm) of the outer skin ellipse, on which AC is measured: antero-posterior (u) and transverse (v). */
   apMm: number;
   trMm: number;
   /** Direction of +u (anterior) in the image, radians. */
@@ -46,19 +46,19 @@ export function planTorso(circumferenceMm: number, aspect: number, rng: Rng): To
 }
 
 export function torsoHalfExtentMm(t: TorsoSection): {hx: number; hy: number} {
-  return frameHalfExtent(t.apMm + t.skinMm, t.trMm + t.skinMm, t.angle);
+  return frameHalfExtent(t.apMm, t.trMm, t.angle);
 }
 
 export function torsoFrame(scene: Scene, t: TorsoSection, cx: number, cy: number): Frame {
   return {cx, cy, angle: t.angle, a: mmToPx(scene, t.apMm), b: mmToPx(scene, t.trMm), mirror: t.mirror};
 }
 
-/** Skin and subcutaneous layer, then the section's interior filled with `interior` (labelled). */
-export function drawTrunkSection(scene: Scene, f: Frame, skinPx: number, interior: Tissue): void {
-  const outer = ellipse(f.cx, f.cy, f.a + skinPx, f.b + skinPx, f.angle);
-  scene.map.paint(outer, {echo: 0.3, attenuation: 0.1, softPx: 1.2});
-  scene.map.paint(ellipse(f.cx, f.cy, f.a, f.b, f.angle), interior);
-  scene.map.paint(outline(outer, 1.1), {echo: 0.55});
+/** The section up to its outer skin edge (the frame's ellipse, labelled `label`), then the interior inside the skin layer. */
+export function drawTrunkSection(scene: Scene, f: Frame, skinPx: number, interior: Tissue, label?: number): void {
+  const outer = ellipse(f.cx, f.cy, f.a, f.b, f.angle);
+  scene.map.paint(outer, {echo: 0.3, attenuation: 0.1, softPx: 1.2, label});
+  scene.map.paint(ellipse(f.cx, f.cy, f.a - skinPx, f.b - skinPx, f.angle), interior);
+  scene.map.paint(innerBand(outer, 1.1), {echo: 0.55});
 }
 
 /** Vertebra in transverse section: body anteriorly, two laminae posteriorly, paraspinal muscle around. */

@@ -1,0 +1,269 @@
+// Writes the phantom dataset to disk: images/<id>.png (8-bit grayscale),
+// masks/<id>.png (label map) and manifest.json. Idempotent (same seed, count,
+// size and generator version: nothing to do) and atomic (built in a temporary
+// folder, then renamed), so a killed run never leaves a half-written dataset.
+// Images are made on worker threads, one per core, when the TypeScript loader
+// can be started in them; otherwise in this thread.
+
+import {existsSync} from "node:fs";
+import {mkdir, readdir, readFile, rename, rm, writeFile} from "node:fs/promises";
+import {availableParallelism} from "node:os";
+import {basename, dirname, join, resolve} from "node:path";
+import {fileURLToPath} from "node:url";
+import {isMainThread, parentPort, Worker, workerData} from "node:worker_threads";
+import {encode} from "fast-png";
+import {
+  DEFAULT_DATASET_COUNT,
+  DEFAULT_IMAGE_SIZE,
+  generateSample,
+  PHANTOM_GENERATOR_VERSION,
+  planDataset,
+  type BrainSubPlane,
+  type PhantomPlane,
+  type PlannedSample,
+  type Split
+} from "../src/lib/phantom/index.js";
+
+export const PHANTOM_MANIFEST_FORMAT = "fetalclip-explorer/phantom@1";
+/** The project's phantom folder (data/phantom under the repository root, gitignored). */
+export const PHANTOM_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "data", "phantom");
+export const DEFAULT_PHANTOM_SEED = 1;
+
+export interface PhantomManifestSample {
+  id: string;
+  /** Paths relative to the dataset folder. */
+  file: string;
+  maskFile: string;
+  patientId: string;
+  split: Split;
+  plane: PhantomPlane;
+  subPlane: BrainSubPlane | null;
+  gaDays: number;
+  hcMm: number;
+  acMm: number;
+  flMm: number;
+  spacingMmPerPx: number;
+}
+
+export interface PhantomManifest {
+  format: typeof PHANTOM_MANIFEST_FORMAT;
+  seed: number | string;
+  count: number;
+  width: number;
+  height: number;
+  generatorVersion: string;
+  /** Values of the mask PNGs (0 background, 1 skull, 2 abdomen, 3 femur, 4 heart). */
+  maskLabels: Record<string, number>;
+  samples: PhantomManifestSample[];
+}
+
+export interface PhantomDatasetOptions {
+  outDir?: string;
+  seed?: number | string;
+  count?: number;
+  width?: number;
+  height?: number;
+  /** Worker threads; default: one per core (capped at 8), 1 = generate in this thread. */
+  workers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PhantomDatasetResult {
+  outDir: string;
+  manifest: PhantomManifest;
+  /** True when an identical dataset was already there. */
+  skipped: boolean;
+  seconds: number;
+}
+
+type SampleFacts = Pick<PhantomManifestSample, "id" | "spacingMmPerPx">;
+
+/** Generates and writes the PNGs of some planned samples into `dir`; returns what the manifest needs. */
+async function writeSamples(planned: readonly PlannedSample[], dir: string, onSample: (facts: SampleFacts) => void): Promise<void> {
+  for (const spec of planned) {
+    const sample = generateSample(spec.seed, spec);
+    // zlib level 3: as small as the default on speckle, in half the time.
+    const image = encode({width: sample.width, height: sample.height, data: sample.pixels, channels: 1, depth: 8}, {zlib: {level: 3}});
+    const mask = encode({width: sample.width, height: sample.height, data: sample.masks, channels: 1, depth: 8}, {zlib: {level: 3}});
+    await Promise.all([writeFile(join(dir, "images", `${spec.id}.png`), image), writeFile(join(dir, "masks", `${spec.id}.png`), mask)]);
+    onSample({id: spec.id, spacingMmPerPx: sample.spacingMmPerPx});
+  }
+}
+
+interface WorkerJob {
+  phantomWorker: true;
+  planned: PlannedSample[];
+  dir: string;
+}
+
+// Worker side: this module, loaded in a worker thread by the bootstrap below.
+if (!isMainThread && (workerData as WorkerJob | undefined)?.phantomWorker) {
+  const job = workerData as WorkerJob;
+  await writeSamples(job.planned, job.dir, (facts) => parentPort!.postMessage(facts));
+}
+
+/** Starts a worker that registers tsx's loader, then imports this module to run its job. */
+function startWorker(job: WorkerJob, onSample: (facts: SampleFacts) => void): Promise<void> {
+  const tsxApi = import.meta.resolve?.("tsx/esm/api");
+  if (!tsxApi) return Promise.reject(new Error("import.meta.resolve is unavailable: cannot start the TypeScript loader in a worker"));
+  const self = import.meta.url;
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(self)}); });`;
+  return new Promise((resolvePromise, reject) => {
+    const worker = new Worker(bootstrap, {eval: true, workerData: job});
+    worker.on("message", (facts: SampleFacts) => onSample(facts));
+    worker.on("error", reject);
+    worker.on("exit", (code) => (code === 0 ? resolvePromise() : reject(new Error(`phantom worker exited with code ${code}`))));
+  });
+}
+
+async function readManifest(outDir: string): Promise<PhantomManifest | null> {
+  try {
+    return JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as PhantomManifest;
+  } catch {
+    return null;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes temporary folders left beside `outDir` by runs that were killed. */
+async function removeStaleTemps(outDir: string): Promise<void> {
+  const parent = dirname(outDir);
+  if (!existsSync(parent)) return;
+  const prefix = `${basename(outDir)}.tmp-`;
+  for (const name of await readdir(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split("-")[0]);
+    if (Number.isInteger(pid) && !pidAlive(pid)) await rm(join(parent, name), {recursive: true, force: true});
+  }
+}
+
+/** Generates the phantom dataset into `outDir` (default PHANTOM_DIR); skips when an identical one is there. */
+export async function generatePhantomDataset(options: PhantomDatasetOptions = {}): Promise<PhantomDatasetResult> {
+  const started = performance.now();
+  const outDir = resolve(options.outDir ?? PHANTOM_DIR);
+  const seed = options.seed ?? DEFAULT_PHANTOM_SEED;
+  const count = options.count ?? DEFAULT_DATASET_COUNT;
+  const width = options.width ?? DEFAULT_IMAGE_SIZE;
+  const height = options.height ?? DEFAULT_IMAGE_SIZE;
+  const existing = await readManifest(outDir);
+  if (
+    existing &&
+    existing.format === PHANTOM_MANIFEST_FORMAT &&
+    existing.seed === seed &&
+    existing.count === count &&
+    existing.width === width &&
+    existing.height === height &&
+    existing.generatorVersion === PHANTOM_GENERATOR_VERSION
+  ) {
+    return {outDir, manifest: existing, skipped: true, seconds: (performance.now() - started) / 1000};
+  }
+  const planned = planDataset({seed, count, width, height});
+  await removeStaleTemps(outDir);
+  const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
+  await mkdir(join(tmp, "images"), {recursive: true});
+  await mkdir(join(tmp, "masks"), {recursive: true});
+  try {
+    const facts = new Map<string, SampleFacts>();
+    const record = (f: SampleFacts) => {
+      facts.set(f.id, f);
+      options.onProgress?.(facts.size, planned.length);
+    };
+    const workers = Math.max(1, Math.min(options.workers ?? Math.min(8, availableParallelism()), Math.ceil(planned.length / 50)));
+    if (workers > 1) {
+      const chunks = Array.from({length: workers}, (_, w) => planned.filter((_, i) => i % workers === w));
+      const settled = await Promise.allSettled(chunks.map((chunk) => startWorker({phantomWorker: true, planned: chunk, dir: tmp}, record)));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      // No TypeScript loader in workers (e.g. under a test runner): what is missing is made in this thread below.
+      if (failed) process.stderr.write(`phantom: worker threads failed (${(failed.reason as Error).message}); generating the rest in this thread\n`);
+    }
+    await writeSamples(planned.filter((p) => !facts.has(p.id)), tmp, record);
+    const manifest: PhantomManifest = {
+      format: PHANTOM_MANIFEST_FORMAT,
+      seed,
+      count,
+      width,
+      height,
+      generatorVersion: PHANTOM_GENERATOR_VERSION,
+      maskLabels: {background: 0, skull: 1, abdomen: 2, femur: 3, heart: 4},
+      samples: planned.map((p) => ({
+        id: p.id,
+        file: `images/${p.id}.png`,
+        maskFile: `masks/${p.id}.png`,
+        patientId: p.patient.patientId,
+        split: p.split,
+        plane: p.plane,
+        subPlane: p.subPlane,
+        gaDays: p.patient.gaDays,
+        hcMm: p.patient.hcMm,
+        acMm: p.patient.acMm,
+        flMm: p.patient.flMm,
+        spacingMmPerPx: facts.get(p.id)!.spacingMmPerPx
+      }))
+    };
+    await writeFile(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+    // Swap in: move any old dataset aside, rename the new one into place, then drop the old.
+    await mkdir(dirname(outDir), {recursive: true});
+    const old = `${outDir}.old-${process.pid}-${Date.now()}`;
+    if (existsSync(outDir)) await rename(outDir, old);
+    await rename(tmp, outDir);
+    await rm(old, {recursive: true, force: true});
+    return {outDir, manifest, skipped: false, seconds: (performance.now() - started) / 1000};
+  } catch (error) {
+    await rm(tmp, {recursive: true, force: true});
+    throw error;
+  }
+}
+
+function parseArgs(argv: readonly string[]): PhantomDatasetOptions {
+  const options: PhantomDatasetOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (value === undefined && flag !== "--help") throw new Error(`${flag}: missing value`);
+    switch (flag) {
+      case "--out": options.outDir = value; i++; break;
+      case "--seed": options.seed = /^-?\d+$/.test(value!) ? Number(value) : value; i++; break;
+      case "--count":
+      case "--workers": {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got "${value}"`);
+        if (flag === "--count") options.count = n;
+        else options.workers = n;
+        i++;
+        break;
+      }
+      default:
+        throw new Error(`unknown option ${flag}; usage: tsx loaders/phantomDataset.ts [--out DIR] [--seed N] [--count N] [--workers N]`);
+    }
+  }
+  return options;
+}
+
+// CLI: tsx loaders/phantomDataset.ts [--out DIR] [--seed N] [--count N] [--workers N]
+if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const options = parseArgs(process.argv.slice(2));
+  let lastPercent = -1;
+  const result = await generatePhantomDataset({
+    ...options,
+    onProgress(done, total) {
+      const percent = Math.floor((100 * done) / total);
+      if (percent !== lastPercent && (percent % 5 === 0 || done === total)) {
+        lastPercent = percent;
+        process.stderr.write(`phantom: ${done}/${total} images (${percent}%)\n`);
+      }
+    }
+  });
+  process.stderr.write(
+    result.skipped
+      ? `phantom: ${result.outDir} already holds this dataset (seed ${result.manifest.seed}, ${result.manifest.count} images); nothing to do\n`
+      : `phantom: wrote ${result.manifest.count} images to ${result.outDir} in ${result.seconds.toFixed(1)} s\n`
+  );
+}

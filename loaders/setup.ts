@@ -1,0 +1,23 @@
+// First-run setup of the embedded default, run before `npm run dev` and `npm run build`:
+// the phantom dataset is generated into data/phantom and the committed demo weights are
+// imported into models/fetalclip-demo. Both steps are idempotent and skip when up to date.
+import {ensureDemoBundle} from "./demo/bundle.js";
+import {generatePhantomDataset} from "./phantomDataset.js";
+
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+export async function setupEmbeddedDefault(): Promise<void> {
+  const started = performance.now();
+  await generatePhantomDataset({onProgress: (done: number, total: number) => {
+    if (done === total || done % 500 === 0) log(`phantom: ${done}/${total} images`);
+  }});
+  await ensureDemoBundle({log});
+  log(`embedded default ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  setupEmbeddedDefault().catch((error: Error) => {
+    log(`setup: ${error.message}`);
+    process.exit(1);
+  });
+}
