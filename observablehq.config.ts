@@ -7,7 +7,10 @@ export default {
   globalStylesheets: [],
   style: "style.css",
   pages: [
-    {name: "Model bundles", path: "/"}
+    {name: "Model bundles", path: "/"},
+    {name: "Phantom dataset", path: "/phantom"},
+    {name: "Zero-shot on the phantom", path: "/zero-shot"},
+    {name: "Live zero-shot", path: "/live"}
   ],
   footer: "FetalCLIP Explorer. FetalCLIP: Maani et al., 2025.",
   search: false,
