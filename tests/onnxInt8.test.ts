@@ -98,8 +98,8 @@ function randomWeights(config: OpenClipConfig, seed: number): WeightSource {
   for (const t of openClipStateDictShapes(config)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     const fanIn = t.shape.length >= 2 ? t.shape.slice(1).reduce((a, b) => a * b, 1) : 1;
-    const draw =
-      t.init === "ones" ? () => rng.normal(1, 0.1) : t.init === "zeros" ? () => rng.normal(0, 0.05) : t.init === "logit_scale" ? () => Math.log(1 / 0.07) : () => rng.normal(0, t.shape.length >= 2 && !t.name.includes("embedding") ? 1 / Math.sqrt(fanIn) : 0.5);
+    const sd = t.shape.length >= 2 && !t.name.includes("embedding") ? 1 / Math.sqrt(fanIn) : 0.5;
+    const draw = {ones: () => rng.normal(1, 0.1), zeros: () => rng.normal(0, 0.05), logit_scale: () => Math.log(1 / 0.07), normal: () => rng.normal(0, sd)}[t.init];
     tensors.set(t.name, {shape: t.shape, values: Float32Array.from({length: n}, draw)});
   }
   return {

@@ -6,6 +6,7 @@ import {join, resolve} from "node:path";
 import {sha256File} from "../checkpoint/hash.js";
 import {importModel} from "../importer.js";
 import {MODELS_DIR} from "../bundles.js";
+import {verifyBundle} from "../verify.js";
 import type {ModelManifest} from "../../src/lib/bundle.js";
 
 export const DEMO_ID = "fetalclip-demo";
@@ -51,5 +52,11 @@ export async function ensureDemoBundle(options: {log?: (m: string) => void; forc
     card,
     log
   });
+  // The committed PyTorch reference outputs prove the import on every fresh install.
+  const reference = join(DEMO_SOURCE_DIR, "reference");
+  if (existsSync(join(reference, "expected.json"))) {
+    const parity = await verifyBundle(DEMO_BUNDLE_DIR, reference, {ep: "cpu"});
+    log(`demo parity with PyTorch: ${parity.pass ? "pass" : "FAIL"} (min image cosine ${Math.min(...parity.images.map((i) => i.cosine)).toFixed(7)}, text ${parity.texts.minCosine.toFixed(7)})`);
+  }
   return DEMO_BUNDLE_DIR;
 }
