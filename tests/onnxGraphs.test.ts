@@ -14,6 +14,7 @@ import {encodeVarint} from "../loaders/onnx/protobuf.js";
 import {parseOpenClipConfig} from "../loaders/openClipConfig.js";
 import {writeOnnx, type WriteOnnxOptions} from "../loaders/onnx/writeBundleGraphs.js";
 import {describeShared, sharedPath} from "./shared.js";
+import {maxAbsDiff, cosine} from "../src/lib/vector.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "onnx-graphs-"));
 afterAll(() => rmSync(tmp, {recursive: true, force: true}));
@@ -258,25 +259,6 @@ async function session(graph: OnnxGraph, file: string, options: WriteOnnxOptions
   const path = join(tmp, file);
   const written = writeOnnx(path, graph, options);
   return {written, session: await ort.InferenceSession.create(path, {intraOpNumThreads: 1, graphOptimizationLevel: level})};
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
-  return max;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 const tensors = tinyStateDict(TINY);

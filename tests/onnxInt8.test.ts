@@ -17,21 +17,10 @@ import type {OnnxGraph} from "../loaders/onnx/model.js";
 import {writeOnnx} from "../loaders/onnx/writeBundleGraphs.js";
 import {openClipStateDictShapes} from "../loaders/openClipShapes.js";
 import {describeShared, sharedPath} from "./shared.js";
+import {cosine} from "../src/lib/vector.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "onnx-int8-"));
 afterAll(() => rmSync(tmp, {recursive: true, force: true}));
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /** Row-wise cosines of two [rows, dim] buffers. */
 function rowCosines(a: Float32Array, b: ArrayLike<number>[] | Float32Array, dim: number): number[] {

@@ -11,24 +11,12 @@ import {loadNodeModel, preprocessImageFile} from "../../loaders/nodeModel.js";
 import {describeShared, repoRoot, sharedPath} from "../shared.js";
 import {assertChromium, buildBrowserPage, copyIntoSite, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
 import type {ParityRequest, ParityResponse, ParityRun} from "./parityPage.js";
+import {cosine} from "../../src/lib/vector.js";
 
 const MIN_COSINE = 0.9999;
 // FetalCLIP prompts of several lengths plus the tokenizer's edge cases (GA prompt,
 // unicode and odd spacing, a text truncated at the context length, the empty string).
 const TEXT_INDICES = [0, 25, 46, 59, 60, 61, 62, 63];
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`cosine of vectors of lengths ${a.length} and ${b.length}`);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 function minCosine(actual: number[][], expected: Float32Array[]): number {
   expect(actual).toHaveLength(expected.length);
