@@ -175,6 +175,12 @@ class DemoData:
         self.spacing = np.array([s["promptSpacingMmPerPx"] for s in self.samples], dtype=np.float64)
         self.hc = np.array([s["hcMm"] for s in self.samples], dtype=np.float64)
         self.is_brain = np.array([s["plane"] == "brain" for s in self.samples])
+        alt = ix["alternates"]
+        self.alt_ga = np.array(alt["ga"], dtype=np.int64)  # [n, v] first row or -1
+        self.alt_sub = np.array(alt["subPlane"], dtype=np.int64)
+        self.alt_ga_days = alt["gaDays"]
+        self.alt_tokens = np.fromfile(os.path.join(folder, ix["files"]["alternates"]), dtype=np.int32).reshape(-1, self.ctx)
+        self.n_ga_alt = max((len(d) for row in self.alt_ga_days for d in row), default=0)
         self.facts = np.zeros((n, v, 3), dtype=bool)
         for i in range(n):
             for j in range(v):
@@ -254,6 +260,49 @@ def clip_loss(img, txt, logit_scale, targets):
     li = -(ti * F.log_softmax(logits, 1)).sum(1).mean()
     lt = -(tt * F.log_softmax(logits.t(), 1)).sum(1).mean()
     return (li + lt) / 2
+
+
+def hard_negative_loss(model, data, img_emb, idx, var, cfg, gen):
+    """Contrast each image's caption with the same words stating other facts (NegCLIP-style
+    hard negatives, Yuksekgonul et al. 2023): other GAs at the image's own spacing (soft
+    target: how well each GA's median head fits the image's head) and the other two
+    brain sub-planes (target: the true one). These are the distinctions the GA and
+    sub-plane prompts ask for, which random in-batch negatives rarely pose."""
+    scale = model.logit_scale.exp()
+    losses = []
+    ga_rows = [b for b in range(len(idx)) if data.alt_ga[idx[b], var[b]] >= 0]
+    ga_rows = [ga_rows[k] for k in torch.randperm(len(ga_rows), generator=gen)[:cfg["hn_images"]].tolist()]
+    sub_rows = [b for b in range(len(idx)) if data.alt_sub[idx[b], var[b]] >= 0]
+    sub_rows = [sub_rows[k] for k in torch.randperm(len(sub_rows), generator=gen)[:cfg["hn_images"]].tolist()]
+    ids, groups = [], []
+    for b in ga_rows:
+        first, k = data.alt_ga[idx[b], var[b]], data.n_ga_alt
+        ids.append(data.tokens[idx[b], var[b]][None])
+        ids.append(data.alt_tokens[first:first + k])
+        groups.append(("ga", b, 1 + k))
+    for b in sub_rows:
+        first = data.alt_sub[idx[b], var[b]]
+        ids.append(data.tokens[idx[b], var[b]][None])
+        ids.append(data.alt_tokens[first:first + 2])
+        groups.append(("sub", b, 3))
+    if not groups:
+        return img_emb.sum() * 0
+    txt = F.normalize(model.encode_text(crop_tokens(torch.from_numpy(np.concatenate(ids)).long())), dim=-1)
+    img = F.normalize(img_emb, dim=-1)
+    at = 0
+    for kind, b, n in groups:
+        logits = scale * txt[at:at + n] @ img[b]
+        at += n
+        if kind == "ga":
+            i = idx[b]
+            days = [data.ga[i]] + list(data.alt_ga_days[i][var[b]])
+            mismatch = torch.tensor([math.log(data.hc[i]) - math.log(who_hc(0.5, d / 7)) for d in days])
+            target = torch.exp(-0.5 * (mismatch / cfg["log_hc_sigma"]) ** 2) + 1e-6
+            target = target / target.sum()
+        else:
+            target = torch.tensor([1.0, 0.0, 0.0])
+        losses.append(-(target * F.log_softmax(logits, 0)).sum())
+    return torch.stack(losses).mean()
 
 
 # ---------------------------------------------------------------- evaluation
@@ -411,6 +460,8 @@ def main():
     p.add_argument("--log-spacing-sigma", type=float, default=0.1)
     p.add_argument("--log-hc-sigma", type=float, default=0.04)
     p.add_argument("--max-shift", type=int, default=4)
+    p.add_argument("--hn-images", type=int, default=16, help="images per step given hard-negative captions (per kind)")
+    p.add_argument("--hn-weight", type=float, default=1.0)
     p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--ckpt-every", type=int, default=100)
     p.add_argument("--eval-split", default="val")
@@ -437,7 +488,8 @@ def main():
     weights = np.where(is_brain, args.brain_share / max(1, is_brain.sum()), (1 - args.brain_share) / max(1, (~is_brain).sum()))
     weights = torch.from_numpy(weights / weights.sum())
     variants = data.tokens.shape[1]
-    loss_cfg = {"ga_sigma_days": args.ga_sigma_days, "log_spacing_sigma": args.log_spacing_sigma, "log_hc_sigma": args.log_hc_sigma}
+    loss_cfg = {"ga_sigma_days": args.ga_sigma_days, "log_spacing_sigma": args.log_spacing_sigma, "log_hc_sigma": args.log_hc_sigma,
+                "hn_images": args.hn_images}
     print(f"train {len(train)} images ({is_brain.sum()} brain), {variants} captions each", flush=True)
 
     state_path = os.path.join(args.data, "train-state.pt")
@@ -464,20 +516,23 @@ def main():
         ids = crop_tokens(torch.from_numpy(data.tokens[idx, var]).long())
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
-        loss = clip_loss(model.encode_image(pixels), model.encode_text(ids), model.logit_scale,
-                         soft_targets(data, idx, var, loss_cfg))
+        img_emb = model.encode_image(pixels)
+        loss_clip = clip_loss(img_emb, model.encode_text(ids), model.logit_scale, soft_targets(data, idx, var, loss_cfg))
+        loss_hn = hard_negative_loss(model, data, img_emb, idx, var, loss_cfg, gen) if args.hn_images else loss_clip * 0
+        loss = loss_clip + args.hn_weight * loss_hn
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, math.log(100))  # open_clip's clamp
         step += 1
-        recent.append(loss.item())
+        recent.append((loss_clip.item(), loss_hn.item()))
         if step % 20 == 0 or step == args.steps:
             el, cpu = time.time() - t0, time.process_time() - cpu0
-            print(f"step {step}/{args.steps} loss {np.mean(recent):.4f} scale {model.logit_scale.exp().item():.1f} "
+            lc, lh = np.mean(recent, axis=0)
+            print(f"step {step}/{args.steps} loss clip {lc:.4f} hard-neg {lh:.4f} scale {model.logit_scale.exp().item():.1f} "
                   f"{el:.0f} s ({el / step:.2f} s/step, {cpu / step:.2f} cpu-s/step)", flush=True)
-            history.append({"step": step, "loss": float(np.mean(recent)), "seconds": round(el, 1)})
+            history.append({"step": step, "loss": float(lc), "hardNegativeLoss": float(lh), "seconds": round(el, 1)})
             recent = []
         if step % args.eval_every == 0 and step < args.steps:
             t_eval, c_eval = time.time(), time.process_time()

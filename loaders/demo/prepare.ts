@@ -14,7 +14,7 @@ import {dirname, join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
 import {formatMergesFile, learnMerges, vocabSizeFor} from "../../src/lib/bpe/learnMerges.js";
-import {writeCaptionVariants, type Caption, type CaptionStates} from "../../src/lib/captions.js";
+import {writeCaption, type Caption, type CaptionFacts, type CaptionStates} from "../../src/lib/captions.js";
 import {formatSpacing, GA_BIN_DAYS, GA_PROMPT_TEMPLATES, gaPrompt, gaPrompts, pixelSpacingAfterResize} from "../../src/lib/gestationalAge.js";
 import {BRAIN_SUB_PLANES, PHANTOM_PLANES, type BrainSubPlane, type PhantomPlane} from "../../src/lib/phantom/types.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
@@ -40,6 +40,8 @@ export interface PrepareOptions {
   /** Captions written per image; the trainer draws one per step. */
   variants?: number;
   maxMerges?: number;
+  /** GA hard negatives per brain caption stating GA and spacing: the same words at other GAs. */
+  gaAlternates?: number;
   seed?: number;
   log?: (message: string) => void;
 }
@@ -104,6 +106,11 @@ function modelSizeGrey(bytes: Uint8Array, size: number, where: string): {grey: U
   return {grey, width: raster.width, height: raster.height};
 }
 
+/** Case- and space-insensitive key for comparing captions with prompts. */
+function sentenceKey(text: string): string {
+  return text.replace(/\s+/g, " ").trim().toLowerCase();
+}
+
 function int32File(rows: number[][], contextLength: number): Uint8Array {
   const out = new Int32Array(rows.length * contextLength);
   rows.forEach((row, i) => out.set(row, i * contextLength));
@@ -138,6 +145,7 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
   const log = options.log ?? (() => {});
   const size = options.imageSize ?? DEMO_IMAGE_SIZE;
   const variants = options.variants ?? 8;
+  const gaAlternates = options.gaAlternates ?? 8;
   const seed = options.seed ?? 1;
   const phantomDir = resolve(options.phantomDir);
   const outDir = resolve(options.outDir);
@@ -152,7 +160,10 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
   const images = new Uint8Array(manifest.length * size * size);
   const samples: DemoSample[] = [];
   const captions: Caption[][] = [];
-  const captionRng = createRng(`fetalclip-demo-captions:${seed}`);
+  const altGa: number[][] = []; // [sample][variant]: first row in alternates, or -1
+  const altGaDays: number[][][] = [];
+  const altSub: number[][] = [];
+  const alternateTexts: string[] = [];
   manifest.forEach((m, i) => {
     const path = join(phantomDir, m.file);
     const {grey, width, height} = modelSizeGrey(new Uint8Array(readFileSync(path)), size, path);
@@ -165,9 +176,47 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
     // Never train on an evaluation prompt verbatim: the plane, sub-plane and this image's own GA prompts.
     const weeks = Math.floor(Math.round(m.gaDays) / 7);
     const ownGaPrompts = GA_PROMPT_TEMPLATES.map((t) => gaPrompt(t, weeks, Math.round(m.gaDays) % 7, promptSpacingMmPerPx));
-    const facts = {plane: m.plane, subPlane: m.subPlane ?? null, gaDays: m.gaDays, inputSpacingMmPerPx: promptSpacingMmPerPx};
-    const drawn = writeCaptionVariants(facts, variants, captionRng.fork(m.id).next, {exclude: [...evalPromptTexts, ...ownGaPrompts]});
-    captions.push(Array.from({length: variants}, (_, v) => drawn[v % drawn.length]!));
+    const excluded = new Set([...evalPromptTexts, ...ownGaPrompts].map(sentenceKey));
+    const facts: CaptionFacts = {plane: m.plane, subPlane: m.subPlane ?? null, gaDays: m.gaDays, inputSpacingMmPerPx: promptSpacingMmPerPx};
+    const seen = new Set<string>();
+    const row: Caption[] = [];
+    altGa.push([]);
+    altGaDays.push([]);
+    altSub.push([]);
+    for (let v = 0; v < variants; v++) {
+      // One seed per caption: the same seed with other facts gives the same wording (hard negatives).
+      let key = "";
+      let caption: Caption | undefined;
+      for (let attempt = 0; attempt < 50 && !caption; attempt++) {
+        key = `fetalclip-demo-captions:${seed}/${m.id}/${v}/${attempt}`;
+        const c = writeCaption(facts, createRng(key).next);
+        if (!excluded.has(sentenceKey(c.text)) && !seen.has(sentenceKey(c.text))) caption = c;
+      }
+      caption ??= writeCaption(facts, createRng(key).next); // wording space exhausted: allow a repeat
+      seen.add(sentenceKey(caption.text));
+      row.push(caption);
+      // GA hard negatives: same words, other GAs spread over the prompts' range (stratified).
+      if (m.plane === "brain" && caption.states.ga && caption.states.spacing) {
+        const offset = createRng(`${key}/alt`).next();
+        const days = Array.from({length: gaAlternates}, (_, k) => Math.round(GA_BIN_DAYS[0]! + ((k + offset) / gaAlternates) * (GA_BIN_DAYS.length - 1)));
+        altGa[i]!.push(alternateTexts.length);
+        altGaDays[i]!.push(days);
+        for (const d of days) alternateTexts.push(writeCaption({...facts, gaDays: d}, createRng(key).next).text);
+      } else {
+        altGa[i]!.push(-1);
+        altGaDays[i]!.push([]);
+      }
+      // Sub-plane hard negatives: same words naming the two other sub-planes.
+      if (m.subPlane && caption.states.subPlane) {
+        altSub[i]!.push(alternateTexts.length);
+        for (const other of BRAIN_SUB_PLANES.filter((b) => b !== m.subPlane)) {
+          alternateTexts.push(writeCaption({...facts, subPlane: other}, createRng(key).next).text);
+        }
+      } else {
+        altSub[i]!.push(-1);
+      }
+    }
+    captions.push(row);
     if ((i + 1) % 1000 === 0) log(`  ${i + 1} images preprocessed`);
   });
 
@@ -194,6 +243,7 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
     s.gaSpacingIndex = index;
   }
   const gaRows = tokenizeChecked(tokenizer, spacingTexts.flatMap((t) => gaPrompts(Number(t))), "GA prompts");
+  const alternateRows = tokenizeChecked(tokenizer, alternateTexts, "hard-negative captions");
 
   mkdirSync(outDir, {recursive: true});
   writeFileSync(join(outDir, "images.u8"), images);
@@ -201,6 +251,7 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
   writeFileSync(join(outDir, "eval-planes.i32"), int32File(planeRows, DEMO_CONTEXT_LENGTH));
   writeFileSync(join(outDir, "eval-subplanes.i32"), int32File(subRows, DEMO_CONTEXT_LENGTH));
   writeFileSync(join(outDir, "eval-ga.i32"), int32File(gaRows, DEMO_CONTEXT_LENGTH));
+  writeFileSync(join(outDir, "alternates.i32"), int32File(alternateRows, DEMO_CONTEXT_LENGTH));
   writeFileSync(join(outDir, "merges.txt"), mergesText);
   const variantFacts: CaptionStates[][] = captions.map((cs) => cs.map((c) => c.states));
   const index = {
@@ -209,7 +260,9 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
     contextLength: DEMO_CONTEXT_LENGTH,
     variants,
     vocabSize: tokenizer.vocabSize,
-    files: {images: "images.u8", tokens: "tokens.i32", merges: "merges.txt"},
+    files: {images: "images.u8", tokens: "tokens.i32", alternates: "alternates.i32", merges: "merges.txt"},
+    // Hard negatives, per [sample][variant]: first row in alternates.i32 or -1; GA ones with their GA (days).
+    alternates: {ga: altGa, gaDays: altGaDays, subPlane: altSub, subPlaneOrder: BRAIN_SUB_PLANES},
     eval: {
       planes: {file: "eval-planes.i32", classes: FIVE_PLANES_CLASSES, scoredClasses: SCORED_PLANES},
       subPlanes: {file: "eval-subplanes.i32", classes: BRAIN_SUBPLANE_CLASSES},

@@ -196,7 +196,11 @@ function checkFacts(facts: CaptionFacts): void {
   if (facts.subPlane && facts.plane !== "brain") throw new Error(`caption: a sub-plane (${facts.subPlane}) needs plane "brain", got "${facts.plane}"`);
 }
 
-/** One caption for a sample, its wording and the facts it states drawn from `rng`. */
+/**
+ * One caption for a sample, its wording and the facts it states drawn from `rng`.
+ * The draws do not depend on the GA, spacing or sub-plane values, so a generator
+ * with the same seed gives the same words with other facts: hard-negative captions.
+ */
 export function writeCaption(facts: CaptionFacts, rng: UniformRandom): Caption {
   checkFacts(facts);
   const {weeks, days} = gaWeeksDays(facts.gaDays);
@@ -224,33 +228,4 @@ export function writeCaption(facts: CaptionFacts, rng: UniformRandom): Caption {
   if (statesSpacing) tail.splice(rng() < 0.5 ? 0 : tail.length, 0, spacing);
   const text = [head, ...tail].join(", ") + ".";
   return {text, states: {ga: statesGa, subPlane: statesSubPlane, spacing: statesSpacing}};
-}
-
-/** Normalises a text for comparing captions with evaluation prompts. */
-function sentenceKey(text: string): string {
-  return text.replace(/\s+/g, " ").trim().toLowerCase();
-}
-
-export interface CaptionVariantOptions {
-  /** Texts a caption must never equal (e.g. the evaluation prompts): compared case- and space-insensitively. */
-  exclude?: Iterable<string>;
-  /** Draws per caption before giving up on finding a new, allowed text (default 50). */
-  maxTries?: number;
-}
-
-/** `count` distinct captions for one sample (fewer only if the wording space is exhausted). */
-export function writeCaptionVariants(facts: CaptionFacts, count: number, rng: UniformRandom, options: CaptionVariantOptions = {}): Caption[] {
-  const excluded = new Set([...(options.exclude ?? [])].map(sentenceKey));
-  const seen = new Set<string>();
-  const out: Caption[] = [];
-  const maxTries = options.maxTries ?? 50;
-  for (let tries = 0; out.length < count && tries < count * maxTries; tries++) {
-    const caption = writeCaption(facts, rng);
-    const key = sentenceKey(caption.text);
-    if (excluded.has(key) || seen.has(key)) continue;
-    seen.add(key);
-    out.push(caption);
-  }
-  if (out.length === 0) throw new Error(`caption: no allowed caption found for ${JSON.stringify(facts)}`);
-  return out;
 }
