@@ -141,6 +141,31 @@ class CLIP(nn.Module):
         return x @ self.text_projection
 
 
+class AuxiliaryHeads(nn.Module):
+    """Training-only head shared by both towers (not exported): one linear map of the
+    normalised image and text embeddings onto plane and sub-plane logits and a phase
+    code of head size. Sharing it pulls an image and the captions true of it onto the
+    same directions, which a small CLIP from scratch otherwise finds only after far
+    more steps than a CPU budget allows (it sits on the saddle where neither tower
+    encodes head size). Head size (log model pixels, standardised) is coded as
+    (cos a z, sin a z) pairs so that matching sizes, not larger ones, score highest."""
+
+    FREQUENCIES = (1.0, 2.0)
+
+    def __init__(self, embed_dim, n_planes, n_sub):
+        super().__init__()
+        self.n_planes, self.n_sub = n_planes, n_sub
+        self.head = nn.Linear(embed_dim, n_planes + n_sub + 2 * len(self.FREQUENCIES), bias=False)
+
+    def phase(self, z):
+        return torch.cat([torch.stack([torch.cos(a * z), torch.sin(a * z)], -1) for a in self.FREQUENCIES], -1)
+
+
+def implied_log_hc_px(ga_days, spacing):
+    """log of the head circumference in model pixels a caption implies: WHO median HC at its GA / its spacing."""
+    return math.log(who_hc(0.5, ga_days / 7)) - math.log(spacing)
+
+
 # ---------------------------------------------------------------- data
 def crop_tokens(ids):
     """Drops the all-zero tail columns of a batch of padded token rows."""
@@ -170,6 +195,8 @@ class DemoData:
         planes = sorted({s["plane"] for s in self.samples})
         subs = sorted({s["subPlane"] or "" for s in self.samples})
         self.plane_id = np.array([planes.index(s["plane"]) for s in self.samples])
+        self.plane_names = planes
+        self.aux_plane = self.plane_id.astype(np.int64)
         self.sub_id = np.array([subs.index(s["subPlane"] or "") for s in self.samples])
         self.ga = np.array([s["gaDays"] for s in self.samples], dtype=np.float32)
         self.spacing = np.array([s["promptSpacingMmPerPx"] for s in self.samples], dtype=np.float64)
@@ -286,23 +313,64 @@ def hard_negative_loss(model, data, img_emb, idx, var, cfg, gen):
         ids.append(data.alt_tokens[first:first + 2])
         groups.append(("sub", b, 3))
     if not groups:
-        return img_emb.sum() * 0
+        return img_emb.sum() * 0, None, None, None
     txt = F.normalize(model.encode_text(crop_tokens(torch.from_numpy(np.concatenate(ids)).long())), dim=-1)
+    order = data.index["alternates"]["subPlaneOrder"]
+    size_t, sub_t = [], []  # per text row: implied log head size in px (nan: none), named sub-plane (-1: none)
     img = F.normalize(img_emb, dim=-1)
     at = 0
     for kind, b, n in groups:
         logits = scale * txt[at:at + n] @ img[b]
         at += n
+        i = idx[b]
+        own_sub = order.index(data.samples[i]["subPlane"]) if data.samples[i]["subPlane"] else -1
         if kind == "ga":
-            i = idx[b]
             days = [data.ga[i]] + list(data.alt_ga_days[i][var[b]])
+            size_t += [implied_log_hc_px(d, data.spacing[i]) for d in days]
+            sub_t += [own_sub if data.facts[i, var[b], 1] else -1] * n
             mismatch = torch.tensor([math.log(data.hc[i]) - math.log(who_hc(0.5, d / 7)) for d in days])
             target = torch.exp(-0.5 * (mismatch / cfg["log_hc_sigma"]) ** 2) + 1e-6
             target = target / target.sum()
         else:
             target = torch.tensor([1.0, 0.0, 0.0])
+            own_size = implied_log_hc_px(data.ga[i], data.spacing[i]) if data.facts[i, var[b], 0] and data.facts[i, var[b], 2] else float("nan")
+            size_t += [own_size] * 3
+            sub_t += [own_sub] + [k for k in range(3) if k != own_sub]
         losses.append(-(target * F.log_softmax(logits, 0)).sum())
-    return torch.stack(losses).mean()
+    return torch.stack(losses).mean(), txt, torch.tensor(size_t), torch.tensor(sub_t)
+
+
+def aux_targets(data, idx, var):
+    """Per batch row: the image's log head size in px and sub-plane (brain only), and what its caption implies/names."""
+    order = data.index["alternates"]["subPlaneOrder"]
+    img_size, img_sub, txt_size, txt_sub = [], [], [], []
+    for i, v in zip(idx, var):
+        s = data.samples[i]
+        brain = s["plane"] == "brain"
+        sub = order.index(s["subPlane"]) if s["subPlane"] else -1
+        img_size.append(math.log(data.hc[i] / data.spacing[i]) if brain else float("nan"))
+        img_sub.append(sub)
+        states_ga, states_sub, states_sp = data.facts[i, v]
+        txt_size.append(implied_log_hc_px(data.ga[i], data.spacing[i]) if brain and states_ga and states_sp else float("nan"))
+        txt_sub.append(sub if states_sub else -1)
+    return torch.tensor(img_size), torch.tensor(img_sub), torch.tensor(txt_size), torch.tensor(txt_sub)
+
+
+def auxiliary_loss(heads, emb, plane_target, size_target, sub_target, mu, sd):
+    """Cross-entropy on plane and sub-plane, MSE on the head-size phase code, where known."""
+    out = heads.head(F.normalize(emb, dim=-1))
+    p, q = heads.n_planes, heads.n_planes + heads.n_sub
+    loss = emb.sum() * 0
+    if plane_target is not None:
+        loss = loss + F.cross_entropy(out[:, :p], plane_target)
+    named = sub_target >= 0
+    if named.any():
+        loss = loss + F.cross_entropy(out[named, p:q], sub_target[named])
+    known = ~torch.isnan(size_target)
+    if known.any():
+        z = (size_target[known].float() - mu) / sd
+        loss = loss + F.mse_loss(out[known, q:], heads.phase(z)) * 2
+    return loss
 
 
 # ---------------------------------------------------------------- evaluation
@@ -462,6 +530,7 @@ def main():
     p.add_argument("--max-shift", type=int, default=4)
     p.add_argument("--hn-images", type=int, default=16, help="images per step given hard-negative captions (per kind)")
     p.add_argument("--hn-weight", type=float, default=1.0)
+    p.add_argument("--aux-weight", type=float, default=1.0, help="weight of the training-only probe losses (0: off)")
     p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--ckpt-every", type=int, default=100)
     p.add_argument("--eval-split", default="val")
@@ -478,8 +547,13 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print(f"config {json.dumps(cfg)}; {n_params / 1e6:.2f}M parameters", flush=True)
 
-    decay = [p for n, p in model.named_parameters() if not (p.ndim < 2 or "ln" in n or "bias" in n or "logit_scale" in n)]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2 or "ln" in n or "bias" in n or "logit_scale" in n]
+    heads = AuxiliaryHeads(cfg["embed_dim"], len(data.plane_names), 3)
+    train_rows = np.nonzero((data.split == "train") & data.is_brain)[0]
+    size_mu = float(np.mean(np.log(data.hc[train_rows] / data.spacing[train_rows])))
+    size_sd = 0.3  # about the spread of the heads the 175 GA prompts imply at one spacing
+    named = list(model.named_parameters()) + [("aux." + n, p) for n, p in heads.named_parameters()]
+    decay = [p for n, p in named if not (p.ndim < 2 or "ln" in n or "bias" in n or "logit_scale" in n)]
+    no_decay = [p for n, p in named if p.ndim < 2 or "ln" in n or "bias" in n or "logit_scale" in n]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
 
@@ -499,6 +573,7 @@ def main():
         if st["args"] != vars(args):
             sys.exit(f"{state_path} was saved with other arguments; rerun with --fresh")
         model.load_state_dict(st["model"])
+        heads.load_state_dict(st["heads"])
         opt.load_state_dict(st["opt"])
         step, elapsed, cpu_elapsed, history = st["step"], st["elapsed"], st["cpu"], st["history"]
         print(f"resumed at step {step} ({elapsed:.0f} s trained)", flush=True)
@@ -517,22 +592,32 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
         img_emb = model.encode_image(pixels)
-        loss_clip = clip_loss(img_emb, model.encode_text(ids), model.logit_scale, soft_targets(data, idx, var, loss_cfg))
-        loss_hn = hard_negative_loss(model, data, img_emb, idx, var, loss_cfg, gen) if args.hn_images else loss_clip * 0
+        txt_emb = model.encode_text(ids)
+        loss_clip = clip_loss(img_emb, txt_emb, model.logit_scale, soft_targets(data, idx, var, loss_cfg))
+        loss_hn, hn_txt, hn_size, hn_sub = hard_negative_loss(model, data, img_emb, idx, var, loss_cfg, gen)
         loss = loss_clip + args.hn_weight * loss_hn
+        if args.aux_weight > 0:
+            img_size, img_sub, txt_size, txt_sub = aux_targets(data, idx, var)
+            planes = torch.from_numpy(data.aux_plane[idx])
+            loss_aux = auxiliary_loss(heads, img_emb, planes, img_size, img_sub, size_mu, size_sd)
+            loss_aux = loss_aux + auxiliary_loss(heads, txt_emb, planes, txt_size, txt_sub, size_mu, size_sd)
+            if hn_txt is not None:
+                loss_aux = loss_aux + auxiliary_loss(heads, hn_txt, None, hn_size, hn_sub, size_mu, size_sd)
+            loss = loss + args.aux_weight * loss_aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, math.log(100))  # open_clip's clamp
         step += 1
-        recent.append((loss_clip.item(), loss_hn.item()))
+        recent.append((loss_clip.item(), loss_hn.item(), loss_aux.item() if args.aux_weight > 0 else 0.0))
         if step % 20 == 0 or step == args.steps:
             el, cpu = time.time() - t0, time.process_time() - cpu0
-            lc, lh = np.mean(recent, axis=0)
-            print(f"step {step}/{args.steps} loss clip {lc:.4f} hard-neg {lh:.4f} scale {model.logit_scale.exp().item():.1f} "
+            lc, lh, la = np.mean(recent, axis=0)
+            print(f"step {step}/{args.steps} loss clip {lc:.4f} hard-neg {lh:.4f} aux {la:.4f} scale {model.logit_scale.exp().item():.1f} "
                   f"{el:.0f} s ({el / step:.2f} s/step, {cpu / step:.2f} cpu-s/step)", flush=True)
-            history.append({"step": step, "loss": float(lc), "hardNegativeLoss": float(lh), "seconds": round(el, 1)})
+            history.append({"step": step, "loss": float(lc), "hardNegativeLoss": float(lh), "auxiliaryLoss": float(la),
+                            "seconds": round(el, 1)})
             recent = []
         if step % args.eval_every == 0 and step < args.steps:
             t_eval, c_eval = time.time(), time.process_time()
@@ -542,7 +627,7 @@ def main():
             print(f"eval[{args.eval_split}] step {step}: {json.dumps(r)}", flush=True)
             history.append({"step": step, "eval": r})
         if step % args.ckpt_every == 0 and step < args.steps:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+            torch.save({"model": model.state_dict(), "heads": heads.state_dict(), "opt": opt.state_dict(), "step": step,
                         "elapsed": time.time() - t0, "cpu": time.process_time() - cpu0, "history": history, "args": vars(args)}, state_path + ".tmp")
             os.replace(state_path + ".tmp", state_path)
     wall, cpu_total = time.time() - t0, time.process_time() - cpu0
@@ -559,10 +644,18 @@ def main():
         "training": {
             "steps": step, "batch": args.batch, "epochs": round(step * args.batch / len(train), 2),
             "seed": args.seed, "optimizer": f"AdamW lr {args.lr} wd {args.wd} betas (0.9, 0.98), cosine, warmup {args.warmup}",
-            "loss": "CLIP contrastive with label-aware soft targets: a caption counts as true of an image when plane "
-                    "and stated sub-plane match and its stated size facts fit the image (brain GA + spacing: the head "
-                    f"measured at the caption's spacing is the WHO median HC at its GA, log sigma {args.log_hc_sigma}; "
-                    f"otherwise GA sigma {args.ga_sigma_days} d, log spacing sigma {args.log_spacing_sigma})",
+            "loss": {
+                "clip": "CLIP contrastive (learnable logit_scale) with label-aware soft targets: a caption counts as "
+                        "true of an image when plane and stated sub-plane match and its stated size facts fit the image "
+                        f"(brain GA + spacing: the head measured at the caption's spacing is the WHO median HC at its GA, "
+                        f"log sigma {args.log_hc_sigma}; otherwise GA sigma {args.ga_sigma_days} d, log spacing sigma "
+                        f"{args.log_spacing_sigma})",
+                "hardNegatives": f"weight {args.hn_weight}: {args.hn_images} images per step contrast their caption with "
+                                 "the same words at other GAs (soft target by head fit) and naming the other sub-planes",
+                "auxiliary": f"weight {args.aux_weight}: a training-only linear head shared by both towers (not exported) "
+                             "maps normalised embeddings to plane and sub-plane logits and a (cos, sin) phase code of "
+                             "head size in model pixels (image: true; caption: WHO median HC at its GA / its spacing)",
+            },
             "brainShare": args.brain_share, "augment": f"gain 0.8-1.2, gamma exp(+-0.25), left-right flip, shift +-{args.max_shift} px; no scaling",
             "wallSeconds": round(wall, 1), "cpuSeconds": round(cpu_total, 1), "threads": args.threads,
             "finalLoss": history[-1]["loss"] if history and "loss" in history[-1] else None,

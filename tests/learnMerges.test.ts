@@ -1,4 +1,5 @@
 import {describe, expect, it} from "vitest";
+import {Tokenizer} from "../src/lib/tokenizer.js";
 import {bytesToUnicode, formatMergesFile, learnMerges, MERGES_HEADER, preTokenize, vocabSizeFor} from "../src/lib/bpe/learnMerges.js";
 
 describe("bytesToUnicode", () => {
@@ -54,5 +55,16 @@ describe("learnMerges", () => {
     const text = formatMergesFile([["a", "b</w>"], ["t", "h"]]);
     expect(text).toBe(`${MERGES_HEADER}\na b</w>\nt h`);
     expect(vocabSizeFor(2)).toBe(516);
+  });
+
+  it("is read unchanged by the project's tokenizer, which then spells each learnt word as one token", () => {
+    const corpus = Array.from({length: 20}, (_, i) => `Fetal ultrasound at ${20 + (i % 9)} weeks, highlighting the cerebellum.`);
+    const merges = learnMerges(corpus, {maxMerges: 2000});
+    const tokenizer = Tokenizer.fromMerges(formatMergesFile(merges));
+    expect(tokenizer.vocabSize).toBe(vocabSizeFor(merges.length));
+    const ids = tokenizer.encode("fetal ultrasound at 24 weeks, highlighting the cerebellum.");
+    // fetal, ultrasound, at, 2, 4, weeks, ",", highlighting, the, cerebellum, "."
+    expect(ids).toHaveLength(11);
+    expect(tokenizer.decode(ids)).toBe("fetal ultrasound at 2 4 weeks , highlighting the cerebellum . ");
   });
 });

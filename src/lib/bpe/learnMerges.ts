@@ -5,39 +5,24 @@
 // alphabet. Words are pre-tokenised as open_clip's SimpleTokenizer does, so the
 // tokenizer reads the file unchanged and segments words as they were learnt.
 
+import {cleanLower} from "../textClean.js";
+import {bytesToUnicode} from "../tokenizer.js";
+
+export {bytesToUnicode};
+
 /** Header line of every CLIP merges file. */
 export const MERGES_HEADER = "#version: 0.2";
 /** Suffix CLIP puts on the last symbol of every pre-token word. */
 export const END_OF_WORD = "</w>";
 
-/** GPT-2/CLIP byte -> printable unicode character table (bytes_to_unicode in open_clip). */
-export function bytesToUnicode(): string[] {
-  const printable: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
-  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
-  const table = new Array<string>(256);
-  for (const b of printable) table[b] = String.fromCodePoint(b);
-  let n = 0;
-  for (let b = 0; b < 256; b++) {
-    if (table[b] === undefined) table[b] = String.fromCodePoint(256 + n++);
-  }
-  return table;
-}
-
-// open_clip's pre-tokeniser: contractions, letter runs, single digits, other-symbol runs.
+// open_clip's pre-tokeniser (as src/lib/tokenizer.ts): contractions, letter runs, single digits, other-symbol runs.
 const PRE_TOKEN = /'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
-
-/** open_clip's "lower" clean: collapse whitespace, trim, lower-case. */
-export function cleanText(text: string): string {
-  return text.replace(/\s+/g, " ").trim().toLowerCase();
-}
 
 /** Splits a text into pre-token words spelt in the byte-to-unicode alphabet. */
 export function preTokenize(text: string, byteTable: string[] = bytesToUnicode()): string[] {
   const encoder = new TextEncoder();
   const words: string[] = [];
-  for (const match of cleanText(text).matchAll(PRE_TOKEN)) {
+  for (const match of cleanLower(text).matchAll(PRE_TOKEN)) {
     let word = "";
     for (const byte of encoder.encode(match[0])) word += byteTable[byte];
     words.push(word);
