@@ -5,7 +5,7 @@
 // Images are made on worker threads, one per core, when the TypeScript loader
 // can be started in them; otherwise in this thread.
 
-import {existsSync} from "node:fs";
+import {existsSync, readFileSync} from "node:fs";
 import {mkdir, readdir, readFile, rename, rm, writeFile} from "node:fs/promises";
 import {availableParallelism} from "node:os";
 import {basename, dirname, join, resolve} from "node:path";
@@ -21,7 +21,10 @@ import {
   type BrainSubPlane,
   type PhantomPlane,
   type PlannedSample,
-  type Split
+  type Split,
+  type PhantomSample,
+  BRAIN_SUB_PLANES,
+  PHANTOM_PLANES
 } from "../src/lib/phantom/index.js";
 
 export const PHANTOM_MANIFEST_FORMAT = "fetalclip-explorer/phantom@1";
@@ -29,20 +32,35 @@ export const PHANTOM_MANIFEST_FORMAT = "fetalclip-explorer/phantom@1";
 export const PHANTOM_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "data", "phantom");
 export const DEFAULT_PHANTOM_SEED = 1;
 
-export interface PhantomManifestSample {
-  id: string;
+/** One manifest entry: a sample's metadata (no pixels), its files and its split. */
+export interface PhantomManifestSample extends Omit<PhantomSample, "pixels" | "masks" | "width" | "height"> {
   /** Paths relative to the dataset folder. */
   file: string;
   maskFile: string;
-  patientId: string;
   split: Split;
-  plane: PhantomPlane;
-  subPlane: BrainSubPlane | null;
-  gaDays: number;
-  hcMm: number;
-  acMm: number;
-  flMm: number;
-  spacingMmPerPx: number;
+}
+
+/** Reads and checks data/phantom/manifest.json (or another phantom folder's). */
+export function readPhantomManifest(phantomDir: string): PhantomManifestSample[] {
+  const path = join(phantomDir, "manifest.json");
+  let json: any;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new Error(`${path}: cannot read the phantom manifest (${(error as Error).message}); generate the phantom first`);
+  }
+  const samples: unknown = Array.isArray(json) ? json : json.samples;
+  if (!Array.isArray(samples) || samples.length === 0) throw new Error(`${path}: expected a non-empty "samples" list`);
+  for (const [i, s] of (samples as any[]).entries()) {
+    for (const key of ["id", "file", "patientId", "split", "plane", "gaDays", "hcMm", "spacingMmPerPx"]) {
+      if (s[key] === undefined) throw new Error(`${path}: samples[${i}] has no "${key}"`);
+    }
+    if (!(PHANTOM_PLANES as readonly string[]).includes(s.plane)) throw new Error(`${path}: samples[${i}].plane "${s.plane}" is not a phantom plane`);
+    if (s.subPlane && !(BRAIN_SUB_PLANES as readonly string[]).includes(s.subPlane)) {
+      throw new Error(`${path}: samples[${i}].subPlane "${s.subPlane}" is not a brain sub-plane`);
+    }
+  }
+  return samples as PhantomManifestSample[];
 }
 
 export interface PhantomManifest {

@@ -22,6 +22,7 @@ import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIV
 import {classEmbeddings, predictTopK, zeroShotLogits} from "../../src/lib/zeroShot.js";
 import {importModel} from "../importer.js";
 import {loadNodeModel} from "../nodeModel.js";
+import {readPhantomManifest} from "../phantomDataset.js";
 import {SCORED_PLANES} from "./prepare.js";
 
 /** Acceptance targets of the embedded demo model (on held-out phantom patients). */
@@ -46,30 +47,6 @@ export interface DemoEvaluation {
   imageEncoderMsBatch1: number;
   pass: {planes: boolean; subPlanes: boolean; ga: boolean};
   seconds: number;
-}
-
-interface ManifestSample {
-  id: string;
-  file: string;
-  split: string;
-  plane: string;
-  subPlane: string | null;
-  gaDays: number;
-  hcMm: number;
-  spacingMmPerPx: number;
-}
-
-function readPhantomManifest(phantomDir: string): ManifestSample[] {
-  const path = join(phantomDir, "manifest.json");
-  let json: any;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new Error(`${path}: cannot read the phantom manifest (${(error as Error).message})`);
-  }
-  const samples = Array.isArray(json) ? json : json.samples;
-  if (!Array.isArray(samples)) throw new Error(`${path}: expected a "samples" list`);
-  return samples as ManifestSample[];
 }
 
 async function encodeImageFiles(model: ClipModel, paths: string[], log: (m: string) => void): Promise<{embeds: Float32Array[]; sizes: [number, number][]}> {

@@ -22,7 +22,7 @@ import {preprocessImage} from "../../src/lib/preprocess.js";
 import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
 import {createRng} from "../../src/lib/random.js";
 import {Tokenizer} from "../../src/lib/tokenizer.js";
-import {generatePhantomDataset, PHANTOM_DIR, type PhantomManifestSample} from "../phantomDataset.js";
+import {generatePhantomDataset, PHANTOM_DIR, readPhantomManifest, type PhantomManifestSample} from "../phantomDataset.js";
 
 /** Where the training files go (gitignored). */
 export const DEMO_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "cache", "demo");
@@ -65,28 +65,6 @@ export interface DemoSample {
   subPlaneClass: BrainSubPlane | null;
   /** Row block of eval-ga.i32 holding this image's 875 GA prompts (val/test brain images). */
   gaSpacingIndex?: number;
-}
-
-function readManifest(phantomDir: string): ManifestSample[] {
-  const path = join(phantomDir, "manifest.json");
-  let json: any;
-  try {
-    json = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new Error(`${path}: cannot read the phantom manifest (${(error as Error).message}); generate the phantom first`);
-  }
-  const samples: unknown = Array.isArray(json) ? json : json.samples;
-  if (!Array.isArray(samples) || samples.length === 0) throw new Error(`${path}: expected a non-empty "samples" list`);
-  for (const [i, s] of (samples as any[]).entries()) {
-    for (const key of ["id", "file", "patientId", "split", "plane", "gaDays", "hcMm", "spacingMmPerPx"]) {
-      if (s[key] === undefined) throw new Error(`${path}: samples[${i}] has no "${key}"`);
-    }
-    if (!(PHANTOM_PLANES as readonly string[]).includes(s.plane)) throw new Error(`${path}: samples[${i}].plane "${s.plane}" is not a phantom plane`);
-    if (s.subPlane && !(BRAIN_SUB_PLANES as readonly string[]).includes(s.subPlane)) {
-      throw new Error(`${path}: samples[${i}].subPlane "${s.subPlane}" is not a brain sub-plane`);
-    }
-  }
-  return samples as ManifestSample[];
 }
 
 /** The model-size grey image exactly as preprocessImage feeds the model (before mean/std), plus the file's size. */
@@ -153,7 +131,7 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
     log(`no phantom at ${phantomDir}: generating the default one`);
     await generatePhantomDataset({outDir: phantomDir});
   }
-  const manifest = readManifest(phantomDir);
+  const manifest = readPhantomManifest(phantomDir);
   log(`${manifest.length} phantom images from ${phantomDir}`);
 
   const evalPromptTexts = [...Object.values(FIVE_PLANES_PROMPTS).flat(), ...Object.values(BRAIN_SUBPLANE_PROMPTS).flat()];
