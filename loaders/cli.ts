@@ -117,6 +117,28 @@ export function buildCli(): Command {
     });
 
   program
+    .command("evaluate")
+    .description("zero-shot planes / sub-planes / GA on real datasets in their original layout (labels.csv + images/), scored as FetalCLIP's scripts")
+    .requiredOption("--model <dir>", "model bundle folder")
+    .option("--planes-db <dir>", "FETAL_PLANES_DB folder: five planes and brain sub-planes")
+    .option("--african <dir>", "African fetal standard planes folder: five planes")
+    .option("--hc18 <dir>", "HC18 training-set folder: zero-shot GA valid-prediction rate")
+    .option("--out <file>", "also write the full report (confusion matrices) as JSON")
+    .addOption(epOption())
+    .addOption(variantOption())
+    .action(async (opts) => {
+      const {evaluateRealData, summariseRealData} = await import("./evaluation/realData.js");
+      const result = await evaluateRealData({
+        bundleDir: opts.model, planesDbDir: opts.planesDb, africanDir: opts.african, hc18Dir: opts.hc18, ep: opts.ep, variant: opts.variant, log
+      });
+      if (opts.out) {
+        const {writeFileSync} = await import("node:fs");
+        writeFileSync(opts.out, JSON.stringify(result, null, 2) + "\n");
+      }
+      print({bundle: result.bundle, ...summariseRealData(result), seconds: result.seconds});
+    });
+
+  program
     .command("list")
     .description("the model bundles in a folder")
     .option("--models <dir>", "models folder", "models")

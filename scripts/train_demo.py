@@ -465,7 +465,8 @@ def main():
     step, elapsed, cpu_elapsed, history = 0, 0.0, 0.0, []
     if os.path.exists(state_path) and not args.fresh:
         st = torch.load(state_path)
-        if st["args"] != vars(args):
+        same = lambda a: {k: v for k, v in a.items() if k != "fresh"}  # noqa: E731 (--fresh itself does not change a run)
+        if same(st["args"]) != same(vars(args)):
             sys.exit(f"{state_path} was saved with other arguments; rerun with --fresh")
         model.load_state_dict(st["model"])
         heads.load_state_dict(st["heads"])

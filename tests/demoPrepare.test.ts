@@ -94,3 +94,23 @@ describe("prepareDemoData", () => {
     expect(Array.from(ga.subarray(k * DEMO_CONTEXT_LENGTH, (k + 1) * DEMO_CONTEXT_LENGTH))).toEqual(expected);
   });
 });
+
+describe("prepareDemoData with a separate training phantom", () => {
+  it("trains on every image of the training phantom and keeps only the held-out patients of the main one", async () => {
+    const extra = join(root, "phantom-train");
+    await generatePhantomDataset({outDir: extra, seed: 11, count: 30, width: 128, height: 128, workers: 1});
+    const outTwo = join(root, "demo-two");
+    await prepareDemoData({phantomDir: join(root, "phantom"), trainPhantomDir: extra, outDir: outTwo, imageSize: SIZE, variants: 2, seed: 3});
+    const two = JSON.parse(readFileSync(join(outTwo, "index.json"), "utf8"));
+    const main = index.samples.filter((s: any) => s.split !== "train");
+    const train = two.samples.filter((s: any) => s.split === "train");
+    expect(train).toHaveLength(30);
+    expect(train.every((s: any) => s.id.startsWith("train-") && s.patientId.startsWith("train-"))).toBe(true);
+    expect(two.samples.filter((s: any) => s.split !== "train").map((s: any) => s.id)).toEqual(main.map((s: any) => s.id));
+    // No patient id is shared between the training images and the held-out ones.
+    const held = new Set(main.map((s: any) => s.patientId));
+    expect(train.some((s: any) => held.has(s.patientId))).toBe(false);
+    expect(two.dataCard.source).toContain("training images from");
+    expect(readFileSync(join(outTwo, "images.u8")).length).toBe(two.samples.length * SIZE * SIZE);
+  });
+});

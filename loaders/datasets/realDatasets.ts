@@ -4,7 +4,7 @@
 // PLoS ONE 2018). Each gives image paths with labels named as FetalCLIP's prompts.
 import {existsSync, readFileSync} from "node:fs";
 import {join} from "node:path";
-import {csvParse} from "d3-dsv";
+import {csvParse, dsvFormat} from "d3-dsv";
 import {brainSubplaneOf, planeClassOf} from "../../src/lib/prompts.js";
 
 export interface PlaneImage {
@@ -22,9 +22,24 @@ export interface HeadImage {
   hcMm: number;
 }
 
+/** Comma- or semicolon-separated (FETAL_PLANES_DB's own CSV uses ';'), judged by the header line. */
 function readCsv(path: string): Record<string, string>[] {
   if (!existsSync(path)) throw new Error(`${path} is missing`);
-  return csvParse(readFileSync(path, "utf8"));
+  const text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
+  const header = text.slice(0, text.indexOf("\n") >>> 0);
+  return header.split(";").length > header.split(",").length ? dsvFormat(";").parse(text) : csvParse(text);
+}
+
+/**
+ * The labels file and image folder of a dataset: the subsets' labels.csv + images/,
+ * or the names the dataset ships with (first that exists; errors name them all).
+ */
+function locate(dir: string, csvNames: readonly string[], imageDirs: readonly string[]): {csv: string; images: string} {
+  const csv = csvNames.map((n) => join(dir, n)).find((p) => existsSync(p));
+  if (!csv) throw new Error(`${join(dir, csvNames[0]!)} is missing (looked for ${csvNames.join(", ")} in ${dir})`);
+  const images = imageDirs.map((n) => join(dir, n)).find((p) => existsSync(p));
+  if (!images) throw new Error(`${dir}: no image folder (looked for ${imageDirs.join(", ")})`);
+  return {csv, images};
 }
 
 function column(row: Record<string, string>, name: string, file: string): string {
@@ -33,11 +48,11 @@ function column(row: Record<string, string>, name: string, file: string): string
   return value;
 }
 
-/** FETAL_PLANES_DB: labels.csv with Image_name, Patient_num, Plane, Brain_plane. */
+/** FETAL_PLANES_DB: labels.csv (or the release's FETAL_PLANES_DB_data.csv) with Image_name, Patient_num, Plane, Brain_plane. */
 export function readFetalPlanesDb(dir: string): PlaneImage[] {
-  const file = join(dir, "labels.csv");
+  const {csv: file, images} = locate(dir, ["labels.csv", "FETAL_PLANES_DB_data.csv"], ["images", "Images"]);
   return readCsv(file).map((row) => ({
-    path: join(dir, "images", column(row, "Image_name", file).replace(/(\.png)?$/, ".png")),
+    path: join(images, column(row, "Image_name", file).replace(/(\.png)?$/, ".png")),
     patientId: column(row, "Patient_num", file),
     plane: planeClassOf(column(row, "Plane", file)),
     subPlane: brainSubplaneOf(column(row, "Brain_plane", file))
@@ -46,20 +61,20 @@ export function readFetalPlanesDb(dir: string): PlaneImage[] {
 
 /** African planes: labels.csv with Patient_num, Plane, Center, Image_name (no extension). */
 export function readAfricanPlanes(dir: string): PlaneImage[] {
-  const file = join(dir, "labels.csv");
+  const {csv: file, images} = locate(dir, ["labels.csv"], ["images"]);
   return readCsv(file).map((row) => ({
-    path: join(dir, "images", `${column(row, "Image_name", file)}.png`),
+    path: join(images, `${column(row, "Image_name", file)}.png`),
     patientId: `${column(row, "Center", file)}-${column(row, "Patient_num", file)}`,
     plane: planeClassOf(column(row, "Plane", file)),
     subPlane: null
   }));
 }
 
-/** HC18 training set: labels.csv with filename, pixel size(mm), head circumference (mm). */
+/** HC18 training set: labels.csv (or the release's training_set_pixel_size_and_HC.csv) with filename, pixel size(mm), head circumference (mm). */
 export function readHc18(dir: string): HeadImage[] {
-  const file = join(dir, "labels.csv");
+  const {csv: file, images} = locate(dir, ["labels.csv", "training_set_pixel_size_and_HC.csv"], ["images", "training_set"]);
   return readCsv(file).map((row) => ({
-    path: join(dir, "images", column(row, "filename", file)),
+    path: join(images, column(row, "filename", file)),
     pixelSizeMm: Number(column(row, "pixel size(mm)", file)),
     hcMm: Number(column(row, "head circumference (mm)", file))
   }));

@@ -7,19 +7,13 @@
 //
 //   npx tsx loaders/demo/evaluate.ts --bundle models/fetalclip-demo [--phantom data/phantom] [--split test] [--out report.json]
 //   npx tsx loaders/demo/evaluate.ts --source models/sources/fetalclip-demo   (imports into data/cache first)
-import {readFileSync, writeFileSync} from "node:fs";
+import {writeFileSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
-import type {ClipModel} from "../../src/lib/clipModel.js";
-import {
-  estimateGaDays, formatSpacing, GA_PROMPT_TEMPLATES, gaDotProducts, gaPrompts, isScoredHc, isValidGaPrediction, pixelSpacingAfterResize
-} from "../../src/lib/gestationalAge.js";
-import {decodeImage} from "../../src/lib/image/decode.js";
-import {classificationScores, confusionMatrix, validPredictionRate, type ClassificationScores, type ConfusionMatrix, type ValidPredictionRate} from "../../src/lib/metrics.js";
-import {preprocessImage} from "../../src/lib/preprocess.js";
+import type {ClassificationScores, ConfusionMatrix, ValidPredictionRate} from "../../src/lib/metrics.js";
 import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
-import {classEmbeddings, predictTopK, zeroShotLogits} from "../../src/lib/zeroShot.js";
+import {batch1LatencyMs, encodeImageFiles, zeroShotClassify, zeroShotGa} from "../evaluation/zeroShotEval.js";
 import {importModel} from "../importer.js";
 import {loadNodeModel} from "../nodeModel.js";
 import {readPhantomManifest} from "../phantomDataset.js";
@@ -49,50 +43,6 @@ export interface DemoEvaluation {
   seconds: number;
 }
 
-async function encodeImageFiles(model: ClipModel, paths: string[], log: (m: string) => void): Promise<{embeds: Float32Array[]; sizes: [number, number][]}> {
-  const {size, mean, std} = model.manifest.image;
-  const embeds: Float32Array[] = [];
-  const sizes: [number, number][] = [];
-  const batch = 32;
-  for (let i = 0; i < paths.length; i += batch) {
-    const pixels = paths.slice(i, i + batch).map((path) => {
-      const raster = decodeImage(new Uint8Array(readFileSync(path)));
-      sizes.push([raster.width, raster.height]);
-      return preprocessImage(raster, {size, mean, std});
-    });
-    embeds.push(...(await model.encodeImages(pixels)).embeddings);
-    if ((i / batch) % 5 === 4) log(`  ${Math.min(i + batch, paths.length)}/${paths.length} images encoded`);
-  }
-  return {embeds, sizes};
-}
-
-function zeroShot(model: ClipModel, embeds: Float32Array[], classEmbeds: Float32Array[], classes: readonly string[]): string[] {
-  const dim = classEmbeds[0]!.length;
-  const flat = new Float32Array(embeds.length * dim);
-  embeds.forEach((e, i) => flat.set(e, i * dim));
-  return predictTopK(zeroShotLogits(flat, classEmbeds), classes, 1).map((top) => top[0]!.label);
-}
-
-async function promptClassEmbeds(model: ClipModel, classes: readonly string[], prompts: Readonly<Record<string, readonly string[]>>): Promise<Float32Array[]> {
-  const perClass: Float32Array[][] = [];
-  for (const c of classes) perClass.push(await model.encodeTexts([...prompts[c]!]));
-  return classEmbeddings(perClass);
-}
-
-async function batch1LatencyMs(model: ClipModel): Promise<number> {
-  const size = model.imageSize;
-  const x = new Float32Array(3 * size * size).map((_, i) => Math.sin(i));
-  for (let i = 0; i < 3; i++) await model.encodeImages([x]);
-  const times: number[] = [];
-  for (let i = 0; i < 30; i++) {
-    const t0 = performance.now();
-    await model.encodeImages([x]);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
-
 export async function evaluateDemo(options: DemoEvaluationOptions): Promise<DemoEvaluation> {
   const started = Date.now();
   const log = options.log ?? (() => {});
@@ -106,52 +56,24 @@ export async function evaluateDemo(options: DemoEvaluationOptions): Promise<Demo
 
   // Five planes: images of the 5 target planes, predictions over all 9 prompt classes.
   const planeRows = samples.flatMap((s, i) => ((SCORED_PLANES as readonly string[]).includes(s.plane) ? [i] : []));
-  const planeEmbeds = await promptClassEmbeds(model, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS);
-  const planePred = zeroShot(model, planeRows.map((i) => embeds[i]!), planeEmbeds, FIVE_PLANES_CLASSES);
-  const planeConfusion = confusionMatrix(planeRows.map((i) => samples[i]!.plane), planePred, FIVE_PLANES_CLASSES);
-
+  const planeResult = await zeroShotClassify(model, planeRows.map((i) => embeds[i]!), planeRows.map((i) => samples[i]!.plane), FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS);
   const brainRows = samples.flatMap((s, i) => (s.plane === "brain" && s.subPlane ? [i] : []));
-  const subEmbeds = await promptClassEmbeds(model, BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS);
-  const subPred = zeroShot(model, brainRows.map((i) => embeds[i]!), subEmbeds, BRAIN_SUBPLANE_CLASSES);
-  const subConfusion = confusionMatrix(brainRows.map((i) => samples[i]!.subPlane!), subPred, BRAIN_SUBPLANE_CLASSES);
-
-  // GA: the prompts state the spacing per model input pixel; images sharing its 2-decimal text share prompts.
-  const gaRows = brainRows.filter((i) => isScoredHc(samples[i]!.hcMm));
-  const templateEmbeds = new Map<string, Float32Array[]>();
-  const validity: boolean[] = [];
-  let absError = 0;
-  for (const [n, i] of gaRows.entries()) {
+  const subResult = await zeroShotClassify(model, brainRows.map((i) => embeds[i]!), brainRows.map((i) => samples[i]!.subPlane!), BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS);
+  const ga = await zeroShotGa(model, brainRows.map((i) => {
     const s = samples[i]!;
-    const [w, h] = sizes[i]!;
-    const spacing = pixelSpacingAfterResize(w, h, s.spacingMmPerPx, model.imageSize);
-    const key = formatSpacing(spacing);
-    if (!templateEmbeds.has(key)) {
-      const texts = gaPrompts(spacing);
-      const flat = await model.encodeTexts(texts, 125);
-      const bins = texts.length / GA_PROMPT_TEMPLATES.length;
-      const dim = flat[0]!.length;
-      templateEmbeds.set(key, GA_PROMPT_TEMPLATES.map((_, t) => {
-        const block = new Float32Array(bins * dim);
-        for (let b = 0; b < bins; b++) block.set(flat[t * bins + b]!, b * dim);
-        return block;
-      }));
-    }
-    const predicted = estimateGaDays(gaDotProducts(embeds[i]!, templateEmbeds.get(key)!));
-    validity.push(isValidGaPrediction(s.hcMm, predicted));
-    absError += Math.abs(predicted - s.gaDays);
-    if (n % 25 === 24) log(`  GA: ${n + 1}/${gaRows.length} images, ${templateEmbeds.size} spacings encoded`);
-  }
-  const vpr = validPredictionRate(validity);
-  const planes = classificationScores(planeConfusion);
-  const subPlanes = classificationScores(subConfusion);
+    return {embed: embeds[i]!, width: sizes[i]![0], height: sizes[i]![1], pixelSizeMm: s.spacingMmPerPx, trueHcMm: s.hcMm, trueGaDays: s.gaDays};
+  }), log);
+  const vpr = ga.vpr;
+  const planes = planeResult.scores;
+  const subPlanes = subResult.scores;
   const imageEncoderMsBatch1 = await batch1LatencyMs(model);
   return {
     bundle: resolve(options.bundleDir),
     split,
     images: samples.length,
-    planes: {scores: planes, confusion: planeConfusion},
-    subPlanes: {scores: subPlanes, confusion: subConfusion},
-    ga: {vpr, meanAbsErrorDays: absError / Math.max(1, gaRows.length), distinctSpacings: templateEmbeds.size},
+    planes: {scores: planes, confusion: planeResult.confusion},
+    subPlanes: {scores: subPlanes, confusion: subResult.confusion},
+    ga: {vpr, meanAbsErrorDays: ga.meanAbsErrorDays ?? Number.NaN, distinctSpacings: ga.distinctSpacings},
     imageEncoderMsBatch1,
     pass: {
       planes: planes.macroF1 >= DEMO_TARGETS.planesMacroF1,

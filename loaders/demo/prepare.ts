@@ -4,13 +4,13 @@
 // project's tokenizer, and the images at the model's input size through the
 // project's own preprocessing, so Python never re-implements either.
 //
-//   npx tsx loaders/demo/prepare.ts [--phantom data/phantom] [--out data/cache/demo] [--size 112]
+//   npx tsx loaders/demo/prepare.ts [--phantom data/phantom] [--train-phantom DIR] [--out data/cache/demo] [--size 112]
 //
 // Writes (little-endian): images.u8 [n, size, size] grey; tokens.i32 [n, variants,
 // context]; eval-planes.i32, eval-subplanes.i32, eval-ga.i32 (FetalCLIP's prompts,
 // tokenised); merges.txt; index.json (per-sample facts, what each caption states).
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
-import {dirname, join, resolve} from "node:path";
+import {dirname, join, relative, resolve} from "node:path";
 import {fileURLToPath} from "node:url";
 import {parseArgs} from "node:util";
 import {formatMergesFile, learnMerges, vocabSizeFor} from "../../src/lib/bpe/learnMerges.js";
@@ -35,6 +35,12 @@ export const SCORED_PLANES = ["abdomen", "brain", "femur", "heart", "cervix"] as
 
 export interface PrepareOptions {
   phantomDir: string;
+  /**
+   * A second, larger phantom (another seed) to train on: all of its images become
+   * training images and only the val/test patients of `phantomDir` are kept, so the
+   * held-out patients stay those of the default phantom the tests evaluate.
+   */
+  trainPhantomDir?: string;
   outDir: string;
   imageSize?: number;
   /** Captions written per image; the trainer draws one per step. */
@@ -84,6 +90,10 @@ function modelSizeGrey(bytes: Uint8Array, size: number, where: string): {grey: U
   return {grey, width: raster.width, height: raster.height};
 }
 
+function relativeToRepo(path: string): string {
+  return relative(resolve(dirname(fileURLToPath(import.meta.url)), "..", ".."), resolve(path)) || ".";
+}
+
 /** Case- and space-insensitive key for comparing captions with prompts. */
 function sentenceKey(text: string): string {
   return text.replace(/\s+/g, " ").trim().toLowerCase();
@@ -131,8 +141,18 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
     log(`no phantom at ${phantomDir}: generating the default one`);
     await generatePhantomDataset({outDir: phantomDir});
   }
-  const manifest = readPhantomManifest(phantomDir);
+  let manifest: Array<ManifestSample & {dir: string}> = readPhantomManifest(phantomDir).map((m) => ({...m, dir: phantomDir}));
   log(`${manifest.length} phantom images from ${phantomDir}`);
+  if (options.trainPhantomDir) {
+    const trainDir = resolve(options.trainPhantomDir);
+    const extra = readPhantomManifest(trainDir);
+    // Ids and patient ids get a prefix: the two phantoms number their patients alike.
+    manifest = [
+      ...extra.map((m) => ({...m, id: `train-${m.id}`, patientId: `train-${m.patientId}`, split: "train" as const, dir: trainDir})),
+      ...manifest.filter((m) => m.split !== "train")
+    ];
+    log(`training on all ${extra.length} images of ${trainDir}; evaluating on ${manifest.length - extra.length} val/test images of ${phantomDir}`);
+  }
 
   const evalPromptTexts = [...Object.values(FIVE_PLANES_PROMPTS).flat(), ...Object.values(BRAIN_SUBPLANE_PROMPTS).flat()];
   const images = new Uint8Array(manifest.length * size * size);
@@ -143,7 +163,7 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
   const altSub: number[][] = [];
   const alternateTexts: string[] = [];
   manifest.forEach((m, i) => {
-    const path = join(phantomDir, m.file);
+    const path = join(m.dir, m.file);
     const {grey, width, height} = modelSizeGrey(new Uint8Array(readFileSync(path)), size, path);
     images.set(grey, i * size * size);
     const promptSpacingMmPerPx = pixelSpacingAfterResize(width, height, m.spacingMmPerPx, size);
@@ -247,7 +267,9 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
       ga: {file: "eval-ga.i32", gaDays: GA_BIN_DAYS, templates: GA_PROMPT_TEMPLATES.length, spacings: spacingTexts}
     },
     dataCard: {
-      source: "procedural ultrasound phantom (src/lib/phantom), data/phantom/manifest.json",
+      source: options.trainPhantomDir
+        ? `procedural ultrasound phantom (src/lib/phantom): training images from ${relativeToRepo(options.trainPhantomDir)}, val/test from ${relativeToRepo(phantomDir)}`
+        : `procedural ultrasound phantom (src/lib/phantom), ${relativeToRepo(phantomDir)}`,
       images: samples.length,
       bySplit: countBy(samples, (s) => s.split),
       byPlane: countBy(samples, (s) => s.plane),
@@ -272,6 +294,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const {values} = parseArgs({
     options: {
       phantom: {type: "string", default: PHANTOM_DIR},
+      "train-phantom": {type: "string"},
       out: {type: "string", default: DEMO_DATA_DIR},
       size: {type: "string", default: String(DEMO_IMAGE_SIZE)},
       variants: {type: "string", default: "8"},
@@ -280,7 +303,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     }
   });
   await prepareDemoData({
-    phantomDir: values.phantom!, outDir: values.out!, imageSize: Number(values.size), variants: Number(values.variants),
+    phantomDir: values.phantom!, trainPhantomDir: values["train-phantom"], outDir: values.out!, imageSize: Number(values.size), variants: Number(values.variants),
     maxMerges: Number(values["max-merges"]), seed: Number(values.seed), log: (m) => console.log(m)
   });
 }

@@ -12,23 +12,15 @@ import {preprocessImage} from "../../src/lib/preprocess.js";
 import {FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
 import {readMergesFile, Tokenizer} from "../../src/lib/tokenizer.js";
 import {readOpenClipConfig} from "../openClipConfig.js";
-import {PHANTOM_DIR} from "../phantomDataset.js";
+import {PHANTOM_DIR, readPhantomManifest} from "../phantomDataset.js";
 import {DEMO_SOURCE_DIR} from "./bundle.js";
 
 export const DEMO_REFERENCE_DIR = join(DEMO_SOURCE_DIR, "reference");
 
-interface Sample {
-  id: string;
-  file: string;
-  split: string;
-  plane: string;
-  subPlane: string | null;
-}
-
 export function writeDemoReferenceInputs(): void {
   const config = readOpenClipConfig(join(DEMO_SOURCE_DIR, "config.json"));
   const tokenizer = Tokenizer.fromMerges(readMergesFile(new Uint8Array(readFileSync(join(DEMO_SOURCE_DIR, "merges.txt")))));
-  const samples = (JSON.parse(readFileSync(join(PHANTOM_DIR, "manifest.json"), "utf8")).samples as Sample[]).filter((s) => s.split === "test");
+  const samples = readPhantomManifest(PHANTOM_DIR).filter((s) => s.split === "test");
   const picks = [
     samples.find((s) => s.subPlane === "trans-thalamic"),
     samples.find((s) => s.plane === "abdomen"),

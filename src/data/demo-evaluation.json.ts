@@ -1,6 +1,8 @@
 // The demo model scored on the phantom's held-out patients, exactly as FetalCLIP's
 // scripts score FetalCLIP: zero-shot planes, brain sub-planes, GA valid-prediction rate.
-import {ensureDemoBundle} from "../../loaders/demo/bundle.js";
+import {readFileSync} from "node:fs";
+import {join} from "node:path";
+import {DEMO_SOURCE_DIR, ensureDemoBundle} from "../../loaders/demo/bundle.js";
 import {evaluateDemo} from "../../loaders/demo/evaluate.js";
 import {generatePhantomDataset, PHANTOM_DIR} from "../../loaders/phantomDataset.js";
 
@@ -8,4 +10,6 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 await generatePhantomDataset({});
 const bundleDir = await ensureDemoBundle({log});
 const evaluation = await evaluateDemo({bundleDir, phantomDir: PHANTOM_DIR, split: "test", log});
-process.stdout.write(JSON.stringify({...evaluation, bundle: "models/fetalclip-demo"}));
+// The model card's real-data report (loaders/evaluation/realData.ts --card), measured where ../shared/data was.
+const card = JSON.parse(readFileSync(join(DEMO_SOURCE_DIR, "card.json"), "utf8"));
+process.stdout.write(JSON.stringify({...evaluation, bundle: "models/fetalclip-demo", realData: card.evaluation?.realData ?? null}));

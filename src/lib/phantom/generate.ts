@@ -19,7 +19,7 @@ import {TissueMap} from "./tissueMap.js";
 import {BRAIN_SUB_PLANES, PHANTOM_PLANES, type PhantomSample, type PhantomSpec} from "./types.js";
 
 /** Bumped whenever a change alters the generated pixels (dataset caches key on it). */
-export const PHANTOM_GENERATOR_VERSION = "1.0.0";
+export const PHANTOM_GENERATOR_VERSION = "1.1.0";
 
 /**
  * Pixel spacing bounds at 224 px wide (scaled by 224 / width for other sizes). Zoom follows the structure,

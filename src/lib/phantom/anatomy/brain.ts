@@ -49,13 +49,14 @@ function drawThalamic(scene: Scene, f: Frame, rng: Rng): void {
   drawMidline(scene, f, [[-0.93, -0.22], [cspU + 0.12, 0.93]], 0.45);
   drawCsp(scene, f, cspU, 0.09, Math.max(1.5, 0.06 * f.b));
   // Thalami: paired hypoechoic ovals either side of the third ventricle, converging anteriorly (heart shape).
+  // Drawn a little larger and darker than life, with bright borders, so the small demo ViT can find them at 112 px.
   const tu = rng.uniform(-0.08, 0.02);
   for (const side of [-1, 1]) {
-    const thalamus = localEllipse(f, tu, side * 0.15, 0.24, 0.15, side * 0.35);
-    scene.map.paint(outline(thalamus, 1.5), {echo: 0.3, softPx: 2});
-    scene.map.paint(thalamus, {echo: textured(scene, 0.025, 0.3), softPx: 2});
+    const thalamus = localEllipse(f, tu, side * 0.17, 0.3, 0.17, side * 0.35);
+    scene.map.paint(outline(thalamus, 2), {echo: 0.8, softPx: 1.5});
+    scene.map.paint(thalamus, {echo: textured(scene, 0.012, 0.3), softPx: 1.5});
   }
-  scene.map.paint(tube(pathPx(f, [[tu - 0.17, 0], [tu + 0.17, 0]]), 0.5), {echo: 0.25, softPx: 1.2});
+  scene.map.paint(tube(pathPx(f, [[tu - 0.22, 0], [tu + 0.22, 0]]), 0.8), {echo: 0.9, softPx: 1.2});
   // Sylvian fissure (insula) of the far hemisphere: a bright, bent line.
   scene.map.paint(tube(pathPx(f, [[0.28, 0.5], [0.12, 0.62], [-0.08, 0.6]]), 0.7), {echo: 0.5, softPx: 1.3});
   // Frontal horns of the lateral ventricles beside the CSP.
@@ -85,8 +86,8 @@ function drawCerebellar(scene: Scene, f: Frame, rng: Rng, gaDays: number, skullP
   // Hemispheres: round, hypoechoic, bright-rimmed; vermis: echogenic, joining them into a dumbbell.
   for (const side of [-1, 1]) {
     const hemi = localEllipsePx(f, uc, (side * (tcdPx / 2 - r)) / f.b, r * 0.95, r, 0);
-    scene.map.paint(hemi, {echo: textured(scene, 0.04, 0.4, 3), softPx: 1.2});
-    scene.map.paint(outline(hemi, 1.5), {echo: 0.75});
+    scene.map.paint(hemi, {echo: textured(scene, 0.025, 0.4, 3), softPx: 1.2});
+    scene.map.paint(outline(hemi, 2), {echo: 1.0});
   }
   scene.map.paint(localEllipsePx(f, uc - (0.15 * r) / f.a, 0, r * 0.85, r * 0.42, 0), {echo: textured(scene, 0.9, 0.3, 3), softPx: 1.2});
   // Falx cerebelli / posterior midline through the cisterna.
@@ -110,7 +111,7 @@ function drawVentricular(scene: Scene, f: Frame, rng: Rng, bMm: number): void {
   scene.map.paint(tube(pathPx(f, shift(atriumV * 0.5)), 0.8), {echo: 0.8, softPx: 1.2});
   scene.map.paint(tube(pathPx(f, shift(-atriumV * 0.45)), 0.7), {echo: 0.6, softPx: 1.2});
   // Choroid plexus: echogenic, filling most of the atrium.
-  scene.map.paint(localEllipse(f, ua + 0.02, vMid, 0.14, atriumV * 0.4, 0.15), {echo: textured(scene, 1.3, 0.3, 3), softPx: 1.5});
+  scene.map.paint(localEllipse(f, ua + 0.02, vMid, 0.2, Math.max(atriumV * 0.45, 0.07), 0.15), {echo: textured(scene, 1.5, 0.3, 3), softPx: 1.5});
   // The near ventricle, half hidden by reverberation.
   scene.map.paint(localEllipse(f, ua, -vMid, 0.14, atriumV * 0.4, -0.1), {echo: 0.05, softPx: 3});
 }
