@@ -123,7 +123,7 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
         resize: "bicubic",
         pad: "centre-square-zero"
       },
-      text: {contextLength: config.text_cfg.context_length, vocab: vocabName, sot: tokenizer.sot, eot: tokenizer.eot},
+      text: {contextLength: config.text_cfg.context_length, vocab: vocabName, sot: tokenizer.sot, eot: tokenizer.eot, variableLength: true},
       embedDim: config.embed_dim,
       logitScale,
       files,

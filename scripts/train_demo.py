@@ -465,14 +465,20 @@ def main():
     step, elapsed, cpu_elapsed, history = 0, 0.0, 0.0, []
     if os.path.exists(state_path) and not args.fresh:
         st = torch.load(state_path)
-        same = lambda a: {k: v for k, v in a.items() if k != "fresh"}  # noqa: E731 (--fresh itself does not change a run)
+        # --fresh does not change a run, and --steps may be raised to extend a run's cosine schedule.
+        same = lambda a: {k: v for k, v in a.items() if k not in ("fresh", "steps")}  # noqa: E731
         if same(st["args"]) != same(vars(args)):
             sys.exit(f"{state_path} was saved with other arguments; rerun with --fresh")
+        if args.steps < st["step"]:
+            sys.exit(f"{state_path} is at step {st['step']}, past --steps {args.steps}")
         model.load_state_dict(st["model"])
         heads.load_state_dict(st["heads"])
         opt.load_state_dict(st["opt"])
         step, elapsed, cpu_elapsed, history = st["step"], st["elapsed"], st["cpu"], st["history"]
         print(f"resumed at step {step} ({elapsed:.0f} s trained)", flush=True)
+        if args.steps != st["args"]["steps"]:
+            print(f"schedule extended from {st['args']['steps']} to {args.steps} steps", flush=True)
+            history.append({"step": st["step"], "scheduleStepsBefore": st["args"]["steps"], "scheduleSteps": args.steps})
 
     model.train()
     t0 = time.time() - elapsed

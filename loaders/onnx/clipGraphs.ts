@@ -332,7 +332,8 @@ export function buildImageGraph(config: OpenClipConfig, weights: WeightSource | 
 
 /**
  * The text encoder (open_clip CLIP.encode_text). Input TEXT_INPUT int64
- * [batch, context_length] token ids; output TEXT_EMBEDS [batch, embed_dim]
+ * [batch, sequence] token ids, sequence <= context_length (padded rows may be cut
+ * after their longest EOT); output TEXT_EMBEDS [batch, embed_dim]
  * (not normalised), pooled at the EOT token (argmax of the ids).
  */
 export function buildTextGraph(config: OpenClipConfig, weights: WeightSource | Pick<StateDict, "get">, options: ClipGraphOptions = {}): OnnxGraph {
@@ -348,11 +349,22 @@ export function buildTextGraph(config: OpenClipConfig, weights: WeightSource | P
   const fused = options.fused ?? false;
   const clip = new ClipGraphBuilder(g, w, fused, options.quantize);
 
-  const ids = g.input(TEXT_INPUT, "int64", ["batch", context]);
+  // Sequence length up to context_length: the mask is causal and pooling takes the EOT token, so
+  // dropping the all-padding tail columns leaves every embedding exactly as at full length.
+  const ids = g.input(TEXT_INPUT, "int64", ["batch", "sequence"]);
+  const sequence = g.op("Shape", [ids], {start: 1, end: 2}); // [1]
   const tokenEmbedding = w.param(g, "token_embedding.weight", [tc.vocab_size, width]);
-  const embedded = g.op("Add", [g.op("Gather", [tokenEmbedding, ids], {axis: 0}), w.param(g, "positional_embedding", [context, width])]);
+  const positional = g.op("Slice", [w.param(g, "positional_embedding", [context, width]), g.constInt64("seq_start", [0]), sequence, g.constInt64("seq_axis", [0])]);
+  const embedded = g.op("Add", [g.op("Gather", [tokenEmbedding, ids], {axis: 0}), positional]);
   // open_clip's build_causal_mask: -inf above the diagonal, 0 elsewhere (the fused Attention / QAttention ops apply their own).
-  const causalMask = fused ? undefined : g.initializer("attn_mask", [context, context], () => causalMaskData(context), {role: "constant"});
+  const causalMask = fused
+    ? undefined
+    : g.op("Slice", [
+        g.initializer("attn_mask", [context, context], () => causalMaskData(context), {role: "constant"}),
+        g.constInt64("mask_start", [0, 0]),
+        g.op("Concat", [sequence, sequence], {axis: 0}),
+        g.constInt64("mask_axes", [0, 1])
+      ]);
   const t: TransformerShape = {width, heads: tc.heads, layers: tc.layers, mlpWidth: mlpWidth(width, tc.mlp_ratio), causal: true, causalMask};
   const encoded = clip.transformer("transformer", embedded, t, "text_cfg.layers");
   // text_global_pool 'argmax': the EOT token has the largest id. ids are cast to

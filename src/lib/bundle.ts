@@ -52,7 +52,14 @@ export interface ModelManifest {
     resize: "bicubic";
     pad: "centre-square-zero";
   };
-  text: {contextLength: number; vocab: string; sot: number; eot: number};
+  text: {
+    contextLength: number;
+    vocab: string;
+    sot: number;
+    eot: number;
+    /** The text graph takes [batch, sequence <= contextLength]: padding columns after the last EOT may be dropped (absent in bundles imported before this field existed: they get full-length rows). */
+    variableLength?: boolean;
+  };
   embedDim: number;
   /** The raw logit_scale parameter; logits are scaled by exp(logitScale). */
   logitScale: number;

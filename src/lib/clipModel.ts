@@ -69,16 +69,23 @@ export class ClipModel {
     return this.tokenizer.tokenize(texts, this.manifest.text.contextLength);
   }
 
-  /** Runs the text encoder on token ids, as one batch. */
+  /**
+   * Runs the text encoder on token ids, as one batch. Where the graph allows it, the
+   * columns after the batch's last non-padding token are not sent: the causal mask and
+   * EOT pooling make the embeddings identical, and short prompts run several times faster.
+   */
   async encodeTokens(ids: number[][]): Promise<Float32Array[]> {
     const ctx = this.manifest.text.contextLength;
     if (ids.length === 0) return [];
-    const flat = new BigInt64Array(ids.length * ctx);
     ids.forEach((row, i) => {
       if (row.length !== ctx) throw new Error(`text ${i}: expected ${ctx} token ids, got ${row.length}`);
-      for (let j = 0; j < ctx; j++) flat[i * ctx + j] = BigInt(row[j]);
     });
-    const feeds = {[TEXT_INPUT]: new this.ort.Tensor("int64", flat, [ids.length, ctx])};
+    const used = this.manifest.text.variableLength ? usedColumns(ids) : ctx;
+    const flat = new BigInt64Array(ids.length * used);
+    ids.forEach((row, i) => {
+      for (let j = 0; j < used; j++) flat[i * used + j] = BigInt(row[j]!);
+    });
+    const feeds = {[TEXT_INPUT]: new this.ort.Tensor("int64", flat, [ids.length, used])};
     const out = await this.textSession.run(feeds, [TEXT_EMBEDS]);
     return splitRows(out[TEXT_EMBEDS].data as Float32Array, ids.length);
   }
@@ -91,4 +98,18 @@ export class ClipModel {
     }
     return out;
   }
+}
+
+/** Columns up to and including the last non-zero (non-padding) id of any row; at least 1. */
+export function usedColumns(ids: readonly (readonly number[])[]): number {
+  let used = 1;
+  for (const row of ids) {
+    for (let j = row.length - 1; j >= used; j--) {
+      if (row[j] !== 0) {
+        used = j + 1;
+        break;
+      }
+    }
+  }
+  return used;
 }
