@@ -9,6 +9,7 @@ import {
   estimateGaDays,
   formatSpacing,
   gaDotProducts,
+  gaPromptEmbeddings,
   gaPrompts,
   isScoredHc,
   isValidGaPrediction,
@@ -313,5 +314,26 @@ describeShared("FetalCLIP's released outputs, re-scored", () => {
       `HC18 GA: ${vpr.valid}/${vpr.count} valid (HC in [100, 342] mm of 999), VPR ${vpr.rate.toFixed(4)}, ` +
         `95% CI [${vpr.ci95[0].toFixed(4)}, ${vpr.ci95[1].toFixed(4)}] (${vpr.resamples} bootstrap resamples)`
     );
+  });
+});
+
+describe("gaPromptEmbeddings", () => {
+  it("encodes the 875 prompts 125 at a time and lays them out [template][bin] for gaDotProducts", async () => {
+    const seen: {texts: string[]; batch?: number}[] = [];
+    const prompts = gaPrompts(0.37);
+    // A fake encoder whose 2-d embedding is the prompt's index and its length.
+    const encoder = {
+      async encodeTexts(texts: string[], batchSize?: number) {
+        seen.push({texts, batch: batchSize});
+        return texts.map((t) => Float32Array.of(prompts.indexOf(t), t.length));
+      }
+    };
+    const blocks = await gaPromptEmbeddings(encoder, 0.37);
+    expect(seen).toEqual([{texts: prompts, batch: 125}]);
+    expect(blocks).toHaveLength(GA_PROMPT_TEMPLATES.length);
+    blocks.forEach((block, t) => {
+      expect(block).toHaveLength(GA_BIN_DAYS.length * 2);
+      for (const b of [0, 40, 174]) expect(block[b * 2]).toBe(t * GA_BIN_DAYS.length + b);
+    });
   });
 });

@@ -8,7 +8,7 @@
 import {readFileSync} from "node:fs";
 import type {ClipModel} from "../../src/lib/clipModel.js";
 import {
-  estimateGaDays, formatSpacing, GA_PROMPT_TEMPLATES, gaDotProducts, gaPrompts, isScoredHc, isValidGaPrediction, pixelSpacingAfterResize
+  estimateGaDays, formatSpacing, gaDotProducts, gaPromptEmbeddings, isScoredHc, isValidGaPrediction, pixelSpacingAfterResize
 } from "../../src/lib/gestationalAge.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
 import {classificationScores, confusionMatrix, validPredictionRate, type ClassificationScores, type ConfusionMatrix, type ValidPredictionRate} from "../../src/lib/metrics.js";
@@ -111,20 +111,11 @@ export async function zeroShotGa(model: ClipModel, images: readonly GaImage[], l
   let absError = 0;
   let withGa = 0;
   const scored = images.filter((im) => isScoredHc(im.trueHcMm));
+  if (scored.length === 0) throw new Error("zeroShotGa: no image has a true HC in FetalCLIP's scored range [100, 342] mm");
   for (const [n, im] of scored.entries()) {
     const spacing = pixelSpacingAfterResize(im.width, im.height, im.pixelSizeMm, model.imageSize);
     const key = formatSpacing(spacing);
-    if (!templateEmbeds.has(key)) {
-      const texts = gaPrompts(spacing);
-      const flat = await model.encodeTexts(texts, 125);
-      const bins = texts.length / GA_PROMPT_TEMPLATES.length;
-      const dim = flat[0]!.length;
-      templateEmbeds.set(key, GA_PROMPT_TEMPLATES.map((_, t) => {
-        const block = new Float32Array(bins * dim);
-        for (let b = 0; b < bins; b++) block.set(flat[t * bins + b]!, b * dim);
-        return block;
-      }));
-    }
+    if (!templateEmbeds.has(key)) templateEmbeds.set(key, await gaPromptEmbeddings(model, spacing));
     const predicted = estimateGaDays(gaDotProducts(im.embed, templateEmbeds.get(key)!));
     predictedDays.push(predicted);
     validity.push(isValidGaPrediction(im.trueHcMm, predicted));
@@ -134,7 +125,6 @@ export async function zeroShotGa(model: ClipModel, images: readonly GaImage[], l
     }
     if (n % 25 === 24) log(`  GA: ${n + 1}/${scored.length} images, ${templateEmbeds.size} spacings encoded`);
   }
-  if (scored.length === 0) throw new Error("zeroShotGa: no image has a true HC in FetalCLIP's scored range [100, 342] mm");
   return {
     vpr: validPredictionRate(validity),
     predictedDays,

@@ -81,6 +81,26 @@ export function gaPrompts(spacingMmPerPx: number): string[] {
   return prompts;
 }
 
+/** Anything that embeds texts in batches, as ClipModel.encodeTexts does. */
+export interface PromptEncoder {
+  encodeTexts(texts: string[], batchSize?: number): Promise<Float32Array[]>;
+}
+
+/**
+ * Embeddings of an image's 875 GA prompts, one flat [bins, dim] matrix per template
+ * (the shape gaDotProducts takes), encoded 125 at a time.
+ */
+export async function gaPromptEmbeddings(encoder: PromptEncoder, spacingMmPerPx: number): Promise<Float32Array[]> {
+  const embeds = await encoder.encodeTexts(gaPrompts(spacingMmPerPx), 125);
+  const bins = GA_BIN_DAYS.length;
+  const dim = embeds[0]!.length;
+  return GA_PROMPT_TEMPLATES.map((_, t) => {
+    const block = new Float32Array(bins * dim);
+    for (let b = 0; b < bins; b++) block.set(embeds[t * bins + b]!, b * dim);
+    return block;
+  });
+}
+
 /**
  * Prompt-averaged GA dot products: per template, 100 x (normalised image .
  * each normalised bin embedding), averaged over templates. textEmbedsPerTemplate
