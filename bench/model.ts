@@ -10,8 +10,8 @@ import * as ort from "onnxruntime-node";
 import {IMAGE_EMBEDS, IMAGE_INPUT} from "../src/lib/bundle.js";
 import {createRng} from "../src/lib/random.js";
 import {cosine} from "../src/lib/vector.js";
-import {imageEncoderMacs} from "../loaders/openClipShapes.js";
-import {writeRandomCheckpoint} from "../loaders/randomCheckpoint.js";
+import {imageEncoderMacs} from "../loaders/testing/openClipShapes.js";
+import {writeRandomCheckpoint} from "../loaders/testing/randomCheckpoint.js";
 import {readOpenClipConfig} from "../loaders/openClipConfig.js";
 
 const SHARED = process.env.FETALCLIP_SHARED ?? resolve("..", "shared");

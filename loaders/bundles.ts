@@ -1,20 +1,8 @@
 // Finding and describing the model bundles under models/ (Node side).
 import {existsSync, readdirSync, readFileSync, statSync} from "node:fs";
-import {join, resolve} from "node:path";
-import type {ModelManifest} from "../src/lib/bundle.js";
-
-export const MODELS_DIR = resolve(process.env.FETALCLIP_MODELS ?? "models");
-
-/** Parity of a bundle's ONNX graphs against reference outputs (written by `fetalclip verify`). */
-export interface ParityReport {
-  reference: string;
-  checkedAt: string;
-  ep: string;
-  images: {name: string; cosine: number; maxAbsDiff: number}[];
-  texts: {count: number; minCosine: number; maxAbsDiff: number};
-  thresholds: {cosine: number};
-  pass: boolean;
-}
+import {join} from "node:path";
+import {parseManifest, type ModelManifest, type ParityReport} from "../src/lib/bundle.js";
+import {MODELS_DIR} from "./paths.js";
 
 export interface BundleSummary {
   dir: string;
@@ -27,9 +15,7 @@ export interface BundleSummary {
 export function readManifest(dir: string): ModelManifest {
   const path = join(dir, "model.json");
   if (!existsSync(path)) throw new Error(`${dir} is not a model bundle: model.json is missing (run "fetalclip import" first)`);
-  const manifest = JSON.parse(readFileSync(path, "utf8")) as ModelManifest;
-  if (manifest.format !== "fetalclip-explorer/model@1") throw new Error(`${path}: unknown bundle format ${JSON.stringify(manifest.format)}`);
-  return manifest;
+  return parseManifest(new Uint8Array(readFileSync(path)), path);
 }
 
 export function describeBundle(dir: string): BundleSummary {

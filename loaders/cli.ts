@@ -1,16 +1,29 @@
-// The `fetalclip` command line: JSON results on stdout, progress and logs on stderr.
+// The `fetalclip` command line, the project's one front door: every job is a
+// subcommand (npx fetalclip --help). JSON results on stdout, progress and logs on
+// stderr. Default folders resolve from the repository root (loaders/paths.ts);
+// paths given as options resolve from the working directory.
 import {Command, Option} from "commander";
 import {resolve} from "node:path";
-import {MODEL_VARIANTS} from "./nodeModel.js";
+import {CACHE_DIR, MODELS_DIR, PHANTOM_DIR, SHARED_DIR} from "./paths.js";
+import {MODEL_VARIANTS} from "../src/lib/bundle.js";
 import {parseExecutionProvider} from "./session.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
 
+function seedValue(value: string): number | string {
+  return /^-?\d+$/.test(value) ? Number(value) : value;
+}
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  const {writeFileSync} = await import("node:fs");
+  writeFileSync(path, JSON.stringify(value, null, 2) + "\n");
 }
 
 const epOption = () =>
@@ -131,9 +144,123 @@ export function buildCli(): Command {
       const result = await evaluateRealData({
         bundleDir: opts.model, planesDbDir: opts.planesDb, africanDir: opts.african, hc18Dir: opts.hc18, ep: opts.ep, variant: opts.variant, log
       });
-      if (opts.out) {
-        const {writeFileSync} = await import("node:fs");
-        writeFileSync(opts.out, JSON.stringify(result, null, 2) + "\n");
+      if (opts.out) await writeJson(opts.out, result);
+      print({bundle: result.bundle, ...summariseRealData(result), seconds: result.seconds});
+    });
+
+  program
+    .command("setup")
+    .description("make the embedded default: the phantom dataset (data/phantom) and the demo bundle (models/fetalclip-demo); idempotent")
+    .action(async () => {
+      const {setupEmbeddedDefault} = await import("./setup.js");
+      await setupEmbeddedDefault(log);
+    });
+
+  program
+    .command("phantom")
+    .description("generate a procedural ultrasound phantom dataset (images, masks, manifest.json); idempotent and atomic")
+    .option("--out <dir>", "dataset folder", PHANTOM_DIR)
+    .option("--seed <seed>", "random seed (a number or a word)", seedValue, 1)
+    .option("--count <n>", "number of images (default 3000)", positiveInt)
+    .option("--workers <n>", "worker threads (default: one per core)", positiveInt)
+    .action(async (opts) => {
+      const {generatePhantomDataset} = await import("./phantomDataset.js");
+      let lastPercent = -1;
+      const result = await generatePhantomDataset({
+        outDir: opts.out, seed: opts.seed, count: opts.count, workers: opts.workers,
+        onProgress(done, total) {
+          const percent = Math.floor((100 * done) / total);
+          if (percent !== lastPercent && (percent % 5 === 0 || done === total)) {
+            lastPercent = percent;
+            log(`phantom: ${done}/${total} images (${percent}%)`);
+          }
+        }
+      });
+      print({dir: result.outDir, seed: result.manifest.seed, count: result.manifest.count, skipped: result.skipped, seconds: result.seconds});
+    });
+
+  const demo = program.command("demo").description("the embedded demo model: training data, evaluation, parity reference, real-data card");
+
+  demo
+    .command("prepare")
+    .description("training files for scripts/train_demo.py from the phantom: captions, BPE merges, tokens, model-size images")
+    .option("--phantom <dir>", "phantom whose val/test patients are kept for evaluation", PHANTOM_DIR)
+    .option("--train-phantom <dir>", "a larger phantom (another seed) to train on")
+    .option("--out <dir>", "output folder", resolve(CACHE_DIR, "demo"))
+    .option("--size <px>", "image input side", positiveInt, 112)
+    .option("--variants <n>", "captions per image", positiveInt, 8)
+    .option("--max-merges <n>", "BPE merges to learn at most", positiveInt, 2000)
+    .option("--seed <n>", "random seed", positiveInt, 1)
+    .action(async (opts) => {
+      const {prepareDemoData} = await import("./demo/prepare.js");
+      print(await prepareDemoData({
+        phantomDir: opts.phantom, trainPhantomDir: opts.trainPhantom, outDir: opts.out, imageSize: opts.size, variants: opts.variants,
+        maxMerges: opts.maxMerges, seed: opts.seed, log
+      }));
+    });
+
+  demo
+    .command("evaluate")
+    .description("score a bundle on the phantom's held-out patients against the demo targets (planes, sub-planes, GA)")
+    .option("--bundle <dir>", "model bundle (default: the embedded demo bundle)")
+    .option("--source <dir>", "or a source folder (weights.pt, config.json, merges.txt), imported into the cache first")
+    .option("--phantom <dir>", "phantom dataset", PHANTOM_DIR)
+    .addOption(new Option("--split <split>", "split to score").choices(["train", "val", "test"]).default("test"))
+    .option("--threads <n>", "cpu threads", positiveInt, 2)
+    .option("--out <file>", "also write the full report (confusion matrices) as JSON")
+    .action(async (opts) => {
+      const {evaluateDemo, summariseDemoEvaluation} = await import("./demo/evaluate.js");
+      let bundleDir: string = opts.bundle;
+      if (opts.bundle && opts.source) throw new Error("demo evaluate: give --bundle or --source, not both");
+      if (opts.source) {
+        const {importModel} = await import("./importer.js");
+        const {join} = await import("node:path");
+        bundleDir = resolve(CACHE_DIR, "demo-eval-bundle");
+        await importModel({
+          weights: join(opts.source, "weights.pt"), config: join(opts.source, "config.json"), vocab: join(opts.source, "merges.txt"),
+          outDir: bundleDir, id: "fetalclip-demo-eval", log
+        });
+      } else if (!bundleDir) {
+        const {ensureDemoBundle} = await import("./demo/bundle.js");
+        bundleDir = await ensureDemoBundle({log});
+      }
+      const result = await evaluateDemo({bundleDir, phantomDir: opts.phantom, split: opts.split, threads: opts.threads, log});
+      if (opts.out) await writeJson(opts.out, result);
+      print(summariseDemoEvaluation(result));
+    });
+
+  demo
+    .command("reference")
+    .description("write the parity reference inputs (phantom test images, prompts) into models/sources/fetalclip-demo/reference")
+    .action(async () => {
+      const {DEMO_REFERENCE_DIR, writeDemoReferenceInputs} = await import("./demo/reference.js");
+      const {DEMO_SOURCE_DIR} = await import("./demo/bundle.js");
+      writeDemoReferenceInputs();
+      log(`now run /usr/bin/python3 scripts/export_reference.py --weights ${DEMO_SOURCE_DIR}/weights.pt --config ${DEMO_SOURCE_DIR}/config.json --ref ${DEMO_REFERENCE_DIR}`);
+      print({reference: DEMO_REFERENCE_DIR});
+    });
+
+  demo
+    .command("real-data")
+    .description("zero-shot scores of a bundle on the real datasets beside the project (../shared/data), optionally written into a model card")
+    .option("--bundle <dir>", "model bundle (default: the embedded demo bundle)")
+    .option("--data <dir>", "folder holding planes/, african/ and hc18/ (each labels.csv + images/)", resolve(SHARED_DIR, "data"))
+    .option("--threads <n>", "cpu threads", positiveInt, 2)
+    .option("--out <file>", "also write the full report as JSON")
+    .option("--card <file>", "write the report into this model card's evaluation.realData")
+    .action(async (opts) => {
+      const {evaluateRealData, summariseRealData} = await import("./evaluation/realData.js");
+      const {realDataDirs, writeRealDataCard} = await import("./demo/realDataCard.js");
+      let bundleDir: string = opts.bundle;
+      if (!bundleDir) {
+        const {ensureDemoBundle} = await import("./demo/bundle.js");
+        bundleDir = await ensureDemoBundle({log});
+      }
+      const result = await evaluateRealData({bundleDir, ...realDataDirs(resolve(opts.data)), threads: opts.threads, log});
+      if (opts.out) await writeJson(opts.out, result);
+      if (opts.card) {
+        writeRealDataCard(opts.card, result);
+        log(`wrote evaluation.realData into ${opts.card}`);
       }
       print({bundle: result.bundle, ...summariseRealData(result), seconds: result.seconds});
     });
@@ -141,7 +268,7 @@ export function buildCli(): Command {
   program
     .command("list")
     .description("the model bundles in a folder")
-    .option("--models <dir>", "models folder", "models")
+    .option("--models <dir>", "models folder", MODELS_DIR)
     .action(async (opts) => {
       const {listBundles} = await import("./bundles.js");
       print(

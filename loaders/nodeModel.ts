@@ -4,7 +4,7 @@ import {join} from "node:path";
 import {ClipModel} from "../src/lib/clipModel.js";
 import {preprocessImage} from "../src/lib/preprocess.js";
 import {readMergesFile, Tokenizer} from "../src/lib/tokenizer.js";
-import type {ModelManifest} from "../src/lib/bundle.js";
+import {variantFiles, type ModelVariant} from "../src/lib/bundle.js";
 import {readManifest} from "./bundles.js";
 import {createNodeSession, ort, type ExecutionProvider, type SessionOptions} from "./session.js";
 
@@ -17,24 +17,6 @@ export interface NodeModel {
 export function loadBundleTokenizer(dir: string): Tokenizer {
   const manifest = readManifest(dir);
   return Tokenizer.fromMerges(readMergesFile(new Uint8Array(readFileSync(join(dir, manifest.text.vocab)))));
-}
-
-/** Which of a bundle's graph files to run: float32, float16 weights, or int8 dynamic-quantized Linears. */
-export type ModelVariant = "fp32" | "fp16" | "int8";
-export const MODEL_VARIANTS: readonly ModelVariant[] = ["fp32", "fp16", "int8"];
-
-export function parseModelVariant(value: string): ModelVariant {
-  if ((MODEL_VARIANTS as readonly string[]).includes(value)) return value as ModelVariant;
-  throw new Error(`unknown model variant "${value}": use one of ${MODEL_VARIANTS.join(", ")}`);
-}
-
-/** The image and text graph files of one variant; a clear error when the bundle was imported without it. */
-export function variantFiles(manifest: ModelManifest, variant: ModelVariant, dir: string): {image: string; text: string} {
-  const {files} = manifest;
-  const [image, text] =
-    variant === "fp16" ? [files.imageFp16, files.textFp16] : variant === "int8" ? [files.imageInt8, files.textInt8] : [files.image, files.text];
-  if (!image || !text) throw new Error(`${dir}: this bundle has no ${variant} variant (import it with --${variant})`);
-  return {image, text};
 }
 
 export async function loadNodeModel(dir: string, options: SessionOptions & {variant?: ModelVariant} = {}): Promise<NodeModel> {

@@ -9,9 +9,9 @@ import {existsSync, readFileSync} from "node:fs";
 import {mkdir, readdir, readFile, rename, rm, writeFile} from "node:fs/promises";
 import {availableParallelism} from "node:os";
 import {basename, dirname, join, resolve} from "node:path";
-import {fileURLToPath} from "node:url";
 import {isMainThread, parentPort, Worker, workerData} from "node:worker_threads";
 import {encode} from "fast-png";
+import {PHANTOM_DIR} from "./paths.js";
 import {
   DEFAULT_DATASET_COUNT,
   DEFAULT_IMAGE_SIZE,
@@ -29,7 +29,7 @@ import {
 
 export const PHANTOM_MANIFEST_FORMAT = "fetalclip-explorer/phantom@1";
 /** The project's phantom folder (data/phantom under the repository root, gitignored). */
-export const PHANTOM_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "data", "phantom");
+export {PHANTOM_DIR};
 export const DEFAULT_PHANTOM_SEED = 1;
 
 /** One manifest entry: a sample's metadata (no pixels), its files and its split. */
@@ -238,50 +238,4 @@ export async function generatePhantomDataset(options: PhantomDatasetOptions = {}
     await rm(tmp, {recursive: true, force: true});
     throw error;
   }
-}
-
-function parseArgs(argv: readonly string[]): PhantomDatasetOptions {
-  const options: PhantomDatasetOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    if (value === undefined && flag !== "--help") throw new Error(`${flag}: missing value`);
-    switch (flag) {
-      case "--out": options.outDir = value; i++; break;
-      case "--seed": options.seed = /^-?\d+$/.test(value!) ? Number(value) : value; i++; break;
-      case "--count":
-      case "--workers": {
-        const n = Number(value);
-        if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got "${value}"`);
-        if (flag === "--count") options.count = n;
-        else options.workers = n;
-        i++;
-        break;
-      }
-      default:
-        throw new Error(`unknown option ${flag}; usage: tsx loaders/phantomDataset.ts [--out DIR] [--seed N] [--count N] [--workers N]`);
-    }
-  }
-  return options;
-}
-
-// CLI: tsx loaders/phantomDataset.ts [--out DIR] [--seed N] [--count N] [--workers N]
-if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const options = parseArgs(process.argv.slice(2));
-  let lastPercent = -1;
-  const result = await generatePhantomDataset({
-    ...options,
-    onProgress(done, total) {
-      const percent = Math.floor((100 * done) / total);
-      if (percent !== lastPercent && (percent % 5 === 0 || done === total)) {
-        lastPercent = percent;
-        process.stderr.write(`phantom: ${done}/${total} images (${percent}%)\n`);
-      }
-    }
-  });
-  process.stderr.write(
-    result.skipped
-      ? `phantom: ${result.outDir} already holds this dataset (seed ${result.manifest.seed}, ${result.manifest.count} images); nothing to do\n`
-      : `phantom: wrote ${result.manifest.count} images to ${result.outDir} in ${result.seconds.toFixed(1)} s\n`
-  );
 }

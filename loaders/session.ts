@@ -1,7 +1,7 @@
-// ONNX Runtime sessions in Node: the execution provider is chosen here and
-// nowhere else. onnxruntime-node throws on a provider list like
-// ["cuda", "cpu"] instead of falling back, so each provider is tried alone.
+// ONNX Runtime sessions in Node: cuda, webgpu, then cpu, one at a time
+// (src/lib/sessionFallback.ts holds the fallback shared with the browser).
 import * as ort from "onnxruntime-node";
+import {openWithFallback, providerOrder, type OpenedSession} from "../src/lib/sessionFallback.js";
 
 export type ExecutionProvider = "cuda" | "webgpu" | "cpu";
 export const AUTO_ORDER: ExecutionProvider[] = ["cuda", "webgpu", "cpu"];
@@ -15,40 +15,28 @@ export interface SessionOptions {
   log?: (message: string) => void;
 }
 
-export interface NodeSession {
-  session: ort.InferenceSession;
-  ep: ExecutionProvider;
-}
+export type NodeSession = OpenedSession<ExecutionProvider>;
 
 export function parseExecutionProvider(value: string): ExecutionProvider | "auto" {
   if (value === "auto" || (AUTO_ORDER as string[]).includes(value)) return value as ExecutionProvider | "auto";
   throw new Error(`unknown execution provider "${value}": use one of auto, ${AUTO_ORDER.join(", ")}`);
 }
 
-function sessionOptions(ep: ExecutionProvider, threads?: number): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: [ep],
-    graphOptimizationLevel: "all",
-    ...(threads ? {intraOpNumThreads: threads, interOpNumThreads: 1} : {})
-  };
-}
-
 /** Opens a model file with the first provider that works, logging the choice. */
-export async function createNodeSession(modelPath: string, options: SessionOptions = {}): Promise<NodeSession> {
-  const log = options.log ?? (() => {});
-  const order = !options.ep || options.ep === "auto" ? AUTO_ORDER : [options.ep];
-  const failures: string[] = [];
-  for (const ep of order) {
-    try {
-      const session = await ort.InferenceSession.create(modelPath, sessionOptions(ep, options.threads));
-      log(`onnxruntime-node: ${modelPath.split(/[\\/]/).pop()} on ${ep}${failures.length ? ` (skipped: ${failures.join("; ")})` : ""}`);
-      return {session, ep};
-    } catch (error) {
-      const reason = (error as Error).message.split("\n")[0];
-      failures.push(`${ep}: ${reason}`);
-    }
-  }
-  throw new Error(`no execution provider could open ${modelPath}: ${failures.join("; ")}`);
+export function createNodeSession(modelPath: string, options: SessionOptions = {}): Promise<NodeSession> {
+  const threads = options.threads;
+  return openWithFallback<string, ExecutionProvider>(ort, modelPath, {
+    order: providerOrder(options.ep, AUTO_ORDER),
+    sessionOptions: (ep) => ({
+      executionProviders: [ep],
+      graphOptimizationLevel: "all",
+      ...(threads ? {intraOpNumThreads: threads, interOpNumThreads: 1} : {})
+    }),
+    runtime: "onnxruntime-node",
+    label: modelPath.split(/[\\/]/).pop() ?? modelPath,
+    where: modelPath,
+    log: options.log
+  });
 }
 
 export {ort};

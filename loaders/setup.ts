@@ -4,20 +4,11 @@
 import {ensureDemoBundle} from "./demo/bundle.js";
 import {generatePhantomDataset} from "./phantomDataset.js";
 
-const log = (m: string) => process.stderr.write(`${m}\n`);
-
-export async function setupEmbeddedDefault(): Promise<void> {
+export async function setupEmbeddedDefault(log: (m: string) => void = () => {}): Promise<void> {
   const started = performance.now();
   await generatePhantomDataset({onProgress: (done: number, total: number) => {
     if (done === total || done % 500 === 0) log(`phantom: ${done}/${total} images`);
   }});
   await ensureDemoBundle({log});
   log(`embedded default ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  setupEmbeddedDefault().catch((error: Error) => {
-    log(`setup: ${error.message}`);
-    process.exit(1);
-  });
 }

@@ -4,7 +4,7 @@
 import {existsSync, readFileSync, writeFileSync} from "node:fs";
 import {join, resolve} from "node:path";
 import {cosine, maxAbsDiff} from "../src/lib/vector.js";
-import type {ParityReport} from "./bundles.js";
+import type {ParityReport} from "../src/lib/bundle.js";
 import {loadNodeModel, preprocessImageFile} from "./nodeModel.js";
 import type {ExecutionProvider} from "./session.js";
 

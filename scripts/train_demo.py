@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Trains the demo CLIP: open_clip 2.26.1's ViT + text transformer, small, on the phantom.
 
-Input: the folder written by `loaders/demo/prepare.ts` (index.json, images.u8,
+Input: the folder written by `npx fetalclip demo prepare` (loaders/demo/prepare.ts) (index.json, images.u8,
 tokens.i32, eval prompt tokens). Output: models/sources/fetalclip-demo/
 {weights.pt, config.json, merges.txt, card.json}. Plain torch (Debian's
 python3-torch 1.13, CPU); the module layout, state-dict keys and math are

@@ -9,7 +9,7 @@ import {sha256File} from "../loaders/checkpoint/hash.js";
 import {openCheckpoint, sniffCheckpoint} from "../loaders/checkpoint/index.js";
 import {PickleDict, UnsafePickleError, unpickle} from "../loaders/checkpoint/pickle.js";
 import type {StateDict} from "../loaders/checkpoint/stateDict.js";
-import {writeTorchZip} from "../loaders/checkpoint/torchZipWriter.js";
+import {writeTorchZip} from "../loaders/testing/torchZipWriter.js";
 import {ZipFormatError, ZipReader} from "../loaders/checkpoint/zip.js";
 import {describeShared, repoRoot, sharedPath} from "./shared.js";
 

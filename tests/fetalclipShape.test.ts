@@ -8,7 +8,7 @@ import {afterAll, beforeAll, expect, test} from "vitest";
 import {importModel} from "../loaders/importer.js";
 import {loadNodeModel, preprocessImageFile} from "../loaders/nodeModel.js";
 import {readOpenClipConfig} from "../loaders/openClipConfig.js";
-import {writeRandomCheckpoint} from "../loaders/randomCheckpoint.js";
+import {writeRandomCheckpoint} from "../loaders/testing/randomCheckpoint.js";
 import type {ModelManifest} from "../src/lib/bundle.js";
 import {describeShared, sharedPath} from "./shared.js";
 
@@ -43,8 +43,10 @@ describeShared("a FetalCLIP-shaped checkpoint (ViT-L/14 + 12-layer text)", () =>
     const pixels = preprocessImageFile(sharedPath("fixtures", "openclip-micro", "images", "010_HC.png"), model);
     const {embeddings, patchEmbeddings, ln1Last} = await model.encodeImages([pixels], {patchEmbeddings: true, ln1Last: true});
     expect(embeddings[0]).toHaveLength(768);
-    expect(patchEmbeddings![0]).toHaveLength(16 * 16 * 768);
-    expect(ln1Last![0]).toHaveLength(257 * 1024);
+    expect(patchEmbeddings![0]!.dims).toEqual([16 * 16, 768]);
+    expect(patchEmbeddings![0]!.data).toHaveLength(16 * 16 * 768);
+    expect(ln1Last![0]!.dims).toEqual([257, 1024]);
+    expect(ln1Last![0]!.data).toHaveLength(257 * 1024);
     expect(embeddings[0].every(Number.isFinite)).toBe(true);
     const [text] = await model.encodeTexts(["Ultrasound image of the fetal brain at 20 weeks."]);
     expect(text).toHaveLength(768);

@@ -9,7 +9,8 @@ import {csvParse} from "d3-dsv";
 import {afterAll, beforeAll, describe, expect, test} from "vitest";
 import {readAfricanPlanes, readFetalPlanesDb, readHc18} from "../loaders/datasets/realDatasets.js";
 import {ensureDemoBundle} from "../loaders/demo/bundle.js";
-import {evaluateRealData, realDataCardSection, type RealDataReport} from "../loaders/evaluation/realData.js";
+import {realDataCardSection} from "../loaders/demo/realDataCard.js";
+import {evaluateRealData, type RealDataReport} from "../loaders/evaluation/realData.js";
 import {describeShared, repoRoot, sharedPath} from "./shared.js";
 
 const labels = (dataset: string) => csvParse(readFileSync(sharedPath("data", dataset, "labels.csv"), "utf8"));

@@ -9,7 +9,8 @@ import {usedColumns} from "../src/lib/clipModel.js";
 import {GA_PROMPT_TEMPLATES, gaPrompt} from "../src/lib/gestationalAge.js";
 import {maxAbsDiff, cosine} from "../src/lib/vector.js";
 import {importModel} from "../loaders/importer.js";
-import {loadNodeModel, type ModelVariant} from "../loaders/nodeModel.js";
+import type {ModelVariant} from "../src/lib/bundle.js";
+import {loadNodeModel} from "../loaders/nodeModel.js";
 import {DEMO_SOURCE_DIR} from "../loaders/demo/bundle.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "text-length-"));

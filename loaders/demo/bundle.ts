@@ -2,15 +2,15 @@
 // imported by the project's own importer into models/fetalclip-demo on first use,
 // and again whenever the committed sources change.
 import {existsSync, readFileSync} from "node:fs";
-import {join, resolve} from "node:path";
+import {join} from "node:path";
 import {sha256File} from "../checkpoint/hash.js";
 import {importModel} from "../importer.js";
-import {MODELS_DIR} from "../bundles.js";
+import {MODEL_SOURCES_DIR, MODELS_DIR} from "../paths.js";
 import {verifyBundle} from "../verify.js";
 import type {ModelManifest} from "../../src/lib/bundle.js";
 
 export const DEMO_ID = "fetalclip-demo";
-export const DEMO_SOURCE_DIR = resolve("models", "sources", DEMO_ID);
+export const DEMO_SOURCE_DIR = join(MODEL_SOURCES_DIR, DEMO_ID);
 export const DEMO_BUNDLE_DIR = join(MODELS_DIR, DEMO_ID);
 
 function sources() {

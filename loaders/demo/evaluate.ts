@@ -5,22 +5,19 @@
 // - brain sub-planes: macro F1 over the 3 sub-planes;
 // - GA: valid-prediction rate of the 875-prompt method on brain images.
 //
-//   npx tsx loaders/demo/evaluate.ts --bundle models/fetalclip-demo [--phantom data/phantom] [--split test] [--out report.json]
-//   npx tsx loaders/demo/evaluate.ts --source models/sources/fetalclip-demo   (imports into data/cache first)
-import {writeFileSync} from "node:fs";
+//   npx fetalclip demo evaluate [--bundle models/fetalclip-demo] [--phantom data/phantom] [--split test] [--out report.json]
+//   npx fetalclip demo evaluate --source models/sources/fetalclip-demo   (imports into data/cache first)
 import {join, resolve} from "node:path";
-import {fileURLToPath} from "node:url";
-import {parseArgs} from "node:util";
+import {DEMO_TARGETS} from "../../src/lib/demoTargets.js";
 import type {ClassificationScores, ConfusionMatrix, ValidPredictionRate} from "../../src/lib/metrics.js";
-import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
-import {batch1LatencyMs, encodeImageFiles, zeroShotClassify, zeroShotGa} from "../evaluation/zeroShotEval.js";
-import {importModel} from "../importer.js";
+import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS, SCORED_PLANES} from "../../src/lib/prompts.js";
+import {zeroShotGa} from "../../src/lib/tasks/gestationalAge.js";
+import {zeroShotClassify} from "../../src/lib/tasks/zeroShot.js";
+import {batch1LatencyMs, encodeImageFiles} from "../evaluation/imageFiles.js";
 import {loadNodeModel} from "../nodeModel.js";
 import {readPhantomManifest} from "../phantomDataset.js";
-import {SCORED_PLANES} from "./prepare.js";
 
-/** Acceptance targets of the embedded demo model (on held-out phantom patients). */
-export const DEMO_TARGETS = {planesMacroF1: 0.9, subPlanesMacroF1: 0.75, gaValidRate: 0.8} as const;
+export {DEMO_TARGETS};
 
 export interface DemoEvaluationOptions {
   bundleDir: string;
@@ -84,31 +81,9 @@ export async function evaluateDemo(options: DemoEvaluationOptions): Promise<Demo
   };
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const {values} = parseArgs({
-    options: {
-      bundle: {type: "string"},
-      source: {type: "string"},
-      phantom: {type: "string", default: "data/phantom"},
-      split: {type: "string", default: "test"},
-      threads: {type: "string", default: "2"},
-      out: {type: "string"}
-    }
-  });
-  const log = (m: string) => console.error(m);
-  let bundleDir = values.bundle;
-  if (!bundleDir) {
-    if (!values.source) throw new Error("give --bundle DIR (an imported bundle) or --source DIR (weights.pt, config.json, merges.txt)");
-    bundleDir = resolve("data/cache/demo-eval-bundle");
-    await importModel({
-      weights: join(values.source, "weights.pt"), config: join(values.source, "config.json"), vocab: join(values.source, "merges.txt"),
-      outDir: bundleDir, id: "fetalclip-demo-eval", log
-    });
-  }
-  const result = await evaluateDemo({
-    bundleDir, phantomDir: values.phantom!, split: values.split as DemoEvaluationOptions["split"], threads: Number(values.threads), log
-  });
-  const summary = {
+/** The headline numbers of a demo evaluation, as `fetalclip demo evaluate` prints them. */
+export function summariseDemoEvaluation(result: DemoEvaluation) {
+  return {
     split: result.split,
     planesMacroF1: result.planes.scores.macroF1,
     planesF1: Object.fromEntries(result.planes.scores.classes.map((c, i) => [c, result.planes.scores.f1[i]])),
@@ -121,6 +96,4 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     pass: result.pass,
     seconds: result.seconds
   };
-  console.log(JSON.stringify(summary, null, 2));
-  if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 2) + "\n");
 }

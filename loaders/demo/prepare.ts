@@ -4,34 +4,31 @@
 // project's tokenizer, and the images at the model's input size through the
 // project's own preprocessing, so Python never re-implements either.
 //
-//   npx tsx loaders/demo/prepare.ts [--phantom data/phantom] [--train-phantom DIR] [--out data/cache/demo] [--size 112]
+//   npx fetalclip demo prepare [--phantom data/phantom] [--train-phantom DIR] [--out data/cache/demo] [--size 112]
 //
 // Writes (little-endian): images.u8 [n, size, size] grey; tokens.i32 [n, variants,
 // context]; eval-planes.i32, eval-subplanes.i32, eval-ga.i32 (FetalCLIP's prompts,
 // tokenised); merges.txt; index.json (per-sample facts, what each caption states).
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
-import {dirname, join, relative, resolve} from "node:path";
-import {fileURLToPath} from "node:url";
-import {parseArgs} from "node:util";
+import {join, relative, resolve} from "node:path";
 import {formatMergesFile, learnMerges, vocabSizeFor} from "../../src/lib/bpe/learnMerges.js";
 import {writeCaption, type Caption, type CaptionFacts, type CaptionStates} from "../../src/lib/captions.js";
 import {formatSpacing, GA_BIN_DAYS, GA_PROMPT_TEMPLATES, gaPrompt, gaPrompts, pixelSpacingAfterResize} from "../../src/lib/gestationalAge.js";
 import {BRAIN_SUB_PLANES, PHANTOM_PLANES, type BrainSubPlane, type PhantomPlane} from "../../src/lib/phantom/types.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
 import {preprocessImage} from "../../src/lib/preprocess.js";
-import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
+import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS, SCORED_PLANES} from "../../src/lib/prompts.js";
 import {createRng} from "../../src/lib/random.js";
 import {Tokenizer} from "../../src/lib/tokenizer.js";
-import {generatePhantomDataset, PHANTOM_DIR, readPhantomManifest, type PhantomManifestSample} from "../phantomDataset.js";
+import {CACHE_DIR, REPO_ROOT} from "../paths.js";
+import {generatePhantomDataset, readPhantomManifest, type PhantomManifestSample} from "../phantomDataset.js";
 
 /** Where the training files go (gitignored). */
-export const DEMO_DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "data", "cache", "demo");
+export const DEMO_DATA_DIR = join(CACHE_DIR, "demo");
 /** FetalCLIP's text context length: the demo keeps it so prompts tokenise identically. */
 export const DEMO_CONTEXT_LENGTH = 117;
 /** The demo's image input side (FetalCLIP: 224); 112 px with 14 px patches gives an 8x8 grid. */
 export const DEMO_IMAGE_SIZE = 112;
-/** The five planes FetalCLIP's zero-shot test scores (FETAL_PLANES_DB 'Fetal thorax' = heart). */
-export const SCORED_PLANES = ["abdomen", "brain", "femur", "heart", "cervix"] as const;
 
 export interface PrepareOptions {
   phantomDir: string;
@@ -91,7 +88,7 @@ function modelSizeGrey(bytes: Uint8Array, size: number, where: string): {grey: U
 }
 
 function relativeToRepo(path: string): string {
-  return relative(resolve(dirname(fileURLToPath(import.meta.url)), "..", ".."), resolve(path)) || ".";
+  return relative(REPO_ROOT, resolve(path)) || ".";
 }
 
 /** Case- and space-insensitive key for comparing captions with prompts. */
@@ -288,22 +285,4 @@ export async function prepareDemoData(options: PrepareOptions): Promise<PrepareS
   const seconds = (Date.now() - started) / 1000;
   log(`wrote ${outDir} in ${seconds.toFixed(1)} s`);
   return {samples: samples.length, merges: merges.length, vocabSize: tokenizer.vocabSize, gaSpacings: spacingTexts.length, seconds};
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const {values} = parseArgs({
-    options: {
-      phantom: {type: "string", default: PHANTOM_DIR},
-      "train-phantom": {type: "string"},
-      out: {type: "string", default: DEMO_DATA_DIR},
-      size: {type: "string", default: String(DEMO_IMAGE_SIZE)},
-      variants: {type: "string", default: "8"},
-      "max-merges": {type: "string", default: "2000"},
-      seed: {type: "string", default: "1"}
-    }
-  });
-  await prepareDemoData({
-    phantomDir: values.phantom!, trainPhantomDir: values["train-phantom"], outDir: values.out!, imageSize: Number(values.size), variants: Number(values.variants),
-    maxMerges: Number(values["max-merges"]), seed: Number(values.seed), log: (m) => console.log(m)
-  });
 }

@@ -3,7 +3,7 @@
 // side (scripts/export_reference.py) adds expected.json; the import of the
 // committed weights is then verified against it on every fresh install.
 //
-//   npx tsx loaders/demo/reference.ts   (after the phantom exists and the demo is trained)
+//   npx fetalclip demo reference   (after the phantom exists and the demo is trained)
 import {copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {join} from "node:path";
 import {OPENAI_CLIP_MEAN, OPENAI_CLIP_STD} from "../../src/lib/bundle.js";
@@ -17,6 +17,7 @@ import {DEMO_SOURCE_DIR} from "./bundle.js";
 
 export const DEMO_REFERENCE_DIR = join(DEMO_SOURCE_DIR, "reference");
 
+/** Writes the reference inputs into DEMO_REFERENCE_DIR (which the project owns: it is emptied first). */
 export function writeDemoReferenceInputs(): void {
   const config = readOpenClipConfig(join(DEMO_SOURCE_DIR, "config.json"));
   const tokenizer = Tokenizer.fromMerges(readMergesFile(new Uint8Array(readFileSync(join(DEMO_SOURCE_DIR, "merges.txt")))));
@@ -39,9 +40,4 @@ export function writeDemoReferenceInputs(): void {
   const texts = [...FIVE_PLANES_CLASSES.map((c) => FIVE_PLANES_PROMPTS[c][0]), gaPrompt(GA_PROMPT_TEMPLATES[0], 22, 3, 0.45)];
   const ids = tokenizer.tokenize(texts, config.text_cfg.context_length);
   writeFileSync(join(DEMO_REFERENCE_DIR, "tokens.json"), JSON.stringify({context_length: config.text_cfg.context_length, texts, ids}) + "\n");
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  writeDemoReferenceInputs();
-  process.stderr.write(`wrote reference inputs to ${DEMO_REFERENCE_DIR}; now run /usr/bin/python3 scripts/export_reference.py --weights ${DEMO_SOURCE_DIR}/weights.pt --config ${DEMO_SOURCE_DIR}/config.json --ref ${DEMO_REFERENCE_DIR}\n`);
 }

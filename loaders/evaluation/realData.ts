@@ -5,20 +5,18 @@
 // - African fetal standard planes: the same five-planes prompts (4 planes present);
 // - HC18: zero-shot GA, valid-prediction rate against the WHO HC band.
 //
-//   npx tsx loaders/evaluation/realData.ts --bundle models/fetalclip-demo [--data ../shared/data] [--out report.json] [--card card.json]
-//   fetalclip evaluate --bundle models/fetalclip --planes-db DIR --african DIR --hc18 DIR
-import {existsSync, readFileSync, writeFileSync} from "node:fs";
-import {join, resolve} from "node:path";
-import {fileURLToPath} from "node:url";
-import {parseArgs} from "node:util";
+//   npx fetalclip evaluate --model models/fetalclip --planes-db DIR --african DIR --hc18 DIR
+import {resolve} from "node:path";
 import type {ClipModel} from "../../src/lib/clipModel.js";
 import type {ClassificationScores, ConfusionMatrix, ValidPredictionRate} from "../../src/lib/metrics.js";
 import {BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
-import {DEMO_BUNDLE_DIR, ensureDemoBundle} from "../demo/bundle.js";
 import {readAfricanPlanes, readFetalPlanesDb, readHc18, type PlaneImage} from "../datasets/realDatasets.js";
-import {loadNodeModel, type ModelVariant} from "../nodeModel.js";
+import type {ModelVariant} from "../../src/lib/bundle.js";
+import {loadNodeModel} from "../nodeModel.js";
 import type {ExecutionProvider} from "../session.js";
-import {encodeImageFiles, zeroShotClassify, zeroShotGa} from "./zeroShotEval.js";
+import {zeroShotGa} from "../../src/lib/tasks/gestationalAge.js";
+import {zeroShotClassify} from "../../src/lib/tasks/zeroShot.js";
+import {encodeImageFiles} from "./imageFiles.js";
 
 export interface ClassificationReport {
   images: number;
@@ -130,62 +128,4 @@ export function summariseRealData(r: RealDataReport): RealDataSummary {
     africanPlanesMacroF1: d.african?.planes.macroF1 ?? null,
     hc18GaValidRate: d.hc18?.ga.vpr.rate ?? null
   };
-}
-
-/**
- * The model card's real-data section: the headline numbers, where they came from,
- * and a sentence on the domain gap between the phantom the demo trained on and
- * real scans, written from the numbers so it stays true after retraining.
- */
-export function realDataCardSection(r: RealDataReport, phantom: {planesMacroF1: number; subPlanesMacroF1: number; gaValidRate: number}) {
-  const s = summariseRealData(r);
-  const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(2));
-  const d = r.datasets;
-  return {
-    datasets: {
-      planesDb: d.planesDb ? {images: d.planesDb.planes.images, subPlaneImages: d.planesDb.subPlanes?.images ?? 0, source: "FETAL_PLANES_DB (Burgos-Artizzu et al., Sci Rep 2020), CC BY 4.0"} : null,
-      african: d.african ? {images: d.african.planes.images, source: "African fetal standard planes (Sendra-Balcells et al., Sci Rep 2023), CC BY 4.0"} : null,
-      hc18: d.hc18 ? {images: d.hc18.ga.images, scored: d.hc18.ga.scored, source: "HC18 (van den Heuvel et al., PLoS ONE 2018), CC BY 4.0"} : null
-    },
-    ...s,
-    domainGap:
-      `On real scans the demo model is far weaker than on its phantom: five-planes macro F1 ${f(s.planesDbPlanesMacroF1)} on FETAL_PLANES_DB ` +
-      `and ${f(s.africanPlanesMacroF1)} on the African planes (phantom ${phantom.planesMacroF1.toFixed(2)}), brain sub-planes ${f(s.planesDbSubPlanesMacroF1)} ` +
-      `(phantom ${phantom.subPlanesMacroF1.toFixed(2)}), HC18 GA valid-prediction rate ${f(s.hc18GaValidRate)} (phantom ${phantom.gaValidRate.toFixed(2)}). ` +
-      "It has only seen the phantom's drawn anatomy, speckle and zoom habits, not real fetal tissue, machines or annotations, " +
-      "so these numbers measure the phantom-to-real domain gap, not FetalCLIP; bring the real FetalCLIP weights for real data."
-  };
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const {values} = parseArgs({
-    options: {
-      bundle: {type: "string", default: "models/fetalclip-demo"},
-      data: {type: "string", default: "../shared/data"},
-      threads: {type: "string", default: "2"},
-      out: {type: "string"},
-      card: {type: "string"}
-    }
-  });
-  // The embedded default is imported on first use, as `npm run setup` would.
-  if (resolve(values.bundle!) === DEMO_BUNDLE_DIR) await ensureDemoBundle({log: (m) => console.error(m)});
-  const data = resolve(values.data!);
-  const dir = (name: string) => (existsSync(join(data, name, "labels.csv")) ? join(data, name) : undefined);
-  const result = await evaluateRealData({
-    bundleDir: values.bundle!, planesDbDir: dir("planes"), africanDir: dir("african"), hc18Dir: dir("hc18"),
-    threads: Number(values.threads), log: (m) => console.error(m)
-  });
-  console.log(JSON.stringify({bundle: result.bundle, ...summariseRealData(result), seconds: result.seconds}, null, 2));
-  if (values.out) writeFileSync(values.out, JSON.stringify(result, null, 2) + "\n");
-  if (values.card) {
-    // The demo's card: its phantom test scores sit in evaluation.test (scripts/train_demo.py).
-    const card = JSON.parse(readFileSync(values.card, "utf8"));
-    const phantom = card?.evaluation?.test;
-    if (!phantom) throw new Error(`${values.card}: no evaluation.test section (a card written by scripts/train_demo.py)`);
-    card.evaluation.realData = realDataCardSection(result, {
-      planesMacroF1: phantom.planesMacroF1, subPlanesMacroF1: phantom.subPlanesMacroF1, gaValidRate: phantom.gaValidRate
-    });
-    writeFileSync(values.card, JSON.stringify(card, null, 2) + "\n");
-    console.error(`wrote evaluation.realData into ${values.card}`);
-  }
 }

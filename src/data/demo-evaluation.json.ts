@@ -10,6 +10,6 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 await generatePhantomDataset({});
 const bundleDir = await ensureDemoBundle({log});
 const evaluation = await evaluateDemo({bundleDir, phantomDir: PHANTOM_DIR, split: "test", log});
-// The model card's real-data report (loaders/evaluation/realData.ts --card), measured where ../shared/data was.
+// The model card's real-data report (fetalclip demo real-data --card), measured where ../shared/data was.
 const card = JSON.parse(readFileSync(join(DEMO_SOURCE_DIR, "card.json"), "utf8"));
 process.stdout.write(JSON.stringify({...evaluation, bundle: "models/fetalclip-demo", realData: card.evaluation?.realData ?? null}));

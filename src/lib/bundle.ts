@@ -37,8 +37,11 @@ export interface SourceFile {
   bytes: number;
 }
 
+/** The manifest's format tag: readers refuse any other. */
+export const BUNDLE_FORMAT = "fetalclip-explorer/model@1";
+
 export interface ModelManifest {
-  format: "fetalclip-explorer/model@1";
+  format: typeof BUNDLE_FORMAT;
   id: string;
   name: string;
   licence: string;
@@ -63,7 +66,7 @@ export interface ModelManifest {
   embedDim: number;
   /** The raw logit_scale parameter; logits are scaled by exp(logitScale). */
   logitScale: number;
-  /** Graph files: float32 (always), float16-weight and int8 dynamic-quantized variants (optional). */
+  /** Graph files: float32 (always), float16-weight and int8 dynamic-quantized variants (optional); see VARIANT_FILE_KEYS. */
   files: {image: string; text: string; imageFp16?: string; textFp16?: string; imageInt8?: string; textInt8?: string};
   /** Free-form model card: training recipe, data, caveats. */
   card?: Record<string, unknown>;
@@ -72,3 +75,83 @@ export interface ModelManifest {
 /** OpenAI CLIP normalisation constants, used by open_clip for FetalCLIP. */
 export const OPENAI_CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const OPENAI_CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+
+/** Which of a bundle's graph files to run: float32, float16 weights, or int8 dynamic-quantized Linears. */
+export type ModelVariant = "fp32" | "fp16" | "int8";
+export const MODEL_VARIANTS: readonly ModelVariant[] = ["fp32", "fp16", "int8"];
+
+/** The variant table: the manifest `files` keys of each variant's image and text graphs. */
+export const VARIANT_FILE_KEYS: Readonly<Record<ModelVariant, {image: keyof ModelManifest["files"]; text: keyof ModelManifest["files"]}>> = {
+  fp32: {image: "image", text: "text"},
+  fp16: {image: "imageFp16", text: "textFp16"},
+  int8: {image: "imageInt8", text: "textInt8"}
+};
+
+export function parseModelVariant(value: string): ModelVariant {
+  if ((MODEL_VARIANTS as readonly string[]).includes(value)) return value as ModelVariant;
+  throw new Error(`unknown model variant "${value}": use one of ${MODEL_VARIANTS.join(", ")}`);
+}
+
+/** The image and text graph files of one variant; a clear error naming `where` when the bundle was imported without it. */
+export function variantFiles(manifest: ModelManifest, variant: ModelVariant, where: string): {image: string; text: string} {
+  const keys = VARIANT_FILE_KEYS[variant];
+  if (!keys) throw new Error(`unknown model variant ${JSON.stringify(variant)}: use one of ${MODEL_VARIANTS.join(", ")}`);
+  const image = manifest.files[keys.image];
+  const text = manifest.files[keys.text];
+  if (!image || !text) throw new Error(`${where}: this bundle has no ${variant} variant (import it with --${variant})`);
+  return {image, text};
+}
+
+/** Parity of a bundle's ONNX graphs against reference outputs (parity.json, written by `fetalclip verify`). */
+export interface ParityReport {
+  reference: string;
+  checkedAt: string;
+  ep: string;
+  images: {name: string; cosine: number; maxAbsDiff: number}[];
+  texts: {count: number; minCosine: number; maxAbsDiff: number};
+  thresholds: {cosine: number};
+  pass: boolean;
+}
+
+/** A file name inside the bundle folder: no folders, no "..", nothing a manifest could use to reach outside it. */
+function isBundleFileName(name: unknown): name is string {
+  return typeof name === "string" && name.length > 0 && name.length <= 255 && !/[\\/\0]/.test(name) && name !== "." && name !== "..";
+}
+
+/**
+ * Parses and checks a model.json (text or bytes): its format tag, the fields every
+ * reader uses, and graph / vocabulary names that stay inside the bundle. `where`
+ * names the file in errors (a path in Node, a URL or "model.json" in the browser).
+ */
+export function parseManifest(source: string | Uint8Array, where = "model.json"): ModelManifest {
+  const text = typeof source === "string" ? source : new TextDecoder().decode(source);
+  let manifest: ModelManifest;
+  try {
+    manifest = JSON.parse(text) as ModelManifest;
+  } catch (error) {
+    throw new Error(`${where}: not valid JSON (${(error as Error).message})`);
+  }
+  if (manifest === null || typeof manifest !== "object") throw new Error(`${where}: expected a JSON object`);
+  if (manifest.format !== BUNDLE_FORMAT) {
+    throw new Error(`${where}: unknown bundle format ${JSON.stringify(manifest.format)}, expected "${BUNDLE_FORMAT}"`);
+  }
+  const problems: string[] = [];
+  const positive = (value: unknown) => typeof value === "number" && Number.isInteger(value) && value > 0;
+  if (typeof manifest.id !== "string" || manifest.id === "") problems.push("id is missing");
+  if (!positive(manifest.embedDim)) problems.push("embedDim must be a positive integer");
+  if (!positive(manifest.image?.size)) problems.push("image.size must be a positive integer");
+  if (!Array.isArray(manifest.image?.mean) || manifest.image.mean.length !== 3) problems.push("image.mean must hold 3 numbers");
+  if (!Array.isArray(manifest.image?.std) || manifest.image.std.length !== 3) problems.push("image.std must hold 3 numbers");
+  if (!positive(manifest.text?.contextLength)) problems.push("text.contextLength must be a positive integer");
+  if (!isBundleFileName(manifest.text?.vocab)) problems.push(`text.vocab ${JSON.stringify(manifest.text?.vocab)} is not a file name inside the bundle`);
+  if (typeof manifest.logitScale !== "number" || !Number.isFinite(manifest.logitScale)) problems.push("logitScale must be a finite number");
+  if (manifest.files === null || typeof manifest.files !== "object") problems.push("files is missing");
+  else {
+    for (const [key, name] of Object.entries(manifest.files)) {
+      if (!isBundleFileName(name)) problems.push(`files.${key} ${JSON.stringify(name)} is not a file name inside the bundle`);
+    }
+    if (!manifest.files.image || !manifest.files.text) problems.push("files.image and files.text are required");
+  }
+  if (problems.length > 0) throw new Error(`${where}: not a valid model bundle manifest: ${problems.join("; ")}`);
+  return manifest;
+}

@@ -3,6 +3,7 @@
 // that is passed in differs, so both compute the same numbers.
 import type {InferenceSession, Tensor as OrtTensor} from "onnxruntime-common";
 import {IMAGE_EMBEDS, IMAGE_INPUT, LN1_LAST, PATCH_EMBEDS, TEXT_EMBEDS, TEXT_INPUT, type ModelManifest} from "./bundle.js";
+import {tensor, unbatch, type Tensor} from "./tensor.js";
 import type {Tokenizer} from "./tokenizer.js";
 
 /** The part of an onnxruntime module (node or web) this code needs. */
@@ -13,10 +14,10 @@ export interface OrtModule {
 export interface ImageEncoding {
   /** [batch][embed_dim], open_clip encode_image output (not normalised). */
   embeddings: Float32Array[];
-  /** [batch][grid*grid*embed_dim] projected patch tokens, when asked for. */
-  patchEmbeddings?: Float32Array[];
-  /** [batch][(1+grid*grid)*width] last block's ln_1 output, when asked for. */
-  ln1Last?: Float32Array[];
+  /** Per image, projected patch tokens [grid*grid, embed_dim], when asked for. */
+  patchEmbeddings?: Tensor[];
+  /** Per image, the last block's ln_1 output [1 + grid*grid, width] (class token first), when asked for. */
+  ln1Last?: Tensor[];
 }
 
 export interface EncodeImageOptions {
@@ -59,8 +60,9 @@ export class ClipModel {
     if (options.ln1Last) fetches.push(LN1_LAST);
     const out = await this.imageSession.run(feeds, fetches);
     const result: ImageEncoding = {embeddings: splitRows(out[IMAGE_EMBEDS].data as Float32Array, pixels.length)};
-    if (options.patchEmbeddings) result.patchEmbeddings = splitRows(out[PATCH_EMBEDS].data as Float32Array, pixels.length);
-    if (options.ln1Last) result.ln1Last = splitRows(out[LN1_LAST].data as Float32Array, pixels.length);
+    const perImage = (name: string) => unbatch(tensor(out[name]!.data as Float32Array, out[name]!.dims));
+    if (options.patchEmbeddings) result.patchEmbeddings = perImage(PATCH_EMBEDS);
+    if (options.ln1Last) result.ln1Last = perImage(LN1_LAST);
     return result;
   }
 

@@ -6,6 +6,8 @@
 /** Prompt classes of the five-planes test, in the official index order: 5 targets and 4 distractors. */
 export const FIVE_PLANES_CLASSES = ["abdomen", "brain", "femur", "heart", "kidney", "lips_nose", "profile_patient", "spine", "cervix"] as const;
 export type FivePlanesClass = (typeof FIVE_PLANES_CLASSES)[number];
+/** The five planes FetalCLIP's zero-shot test scores (FETAL_PLANES_DB 'Fetal thorax' = heart); the other four classes are distractors. */
+export const SCORED_PLANES = ["abdomen", "brain", "femur", "heart", "cervix"] as const satisfies readonly FivePlanesClass[];
 
 /** Brain sub-plane classes, in the official index order. */
 export const BRAIN_SUBPLANE_CLASSES = ["trans-thalamic", "trans-cerebellum", "trans-ventricular"] as const;

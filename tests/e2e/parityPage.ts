@@ -1,8 +1,8 @@
 // Browser entry for the parity test: loads a bundle with loadClipModel on one
 // execution provider, preprocesses images with the isomorphic core and returns
 // the embeddings to the Node test through window.fetalclipParity.
-import {loadClipModel} from "../../src/components/loadClipModel.js";
-import {configureOrtWeb, type WebExecutionProvider} from "../../src/components/ortWeb.js";
+import {loadClipModel} from "../../src/runtime/loadClipModel.js";
+import {configureOrtWeb, type WebExecutionProvider} from "../../src/runtime/ortWeb.js";
 import {preprocessImage} from "../../src/lib/preprocess.js";
 
 export interface ParityRequest {

@@ -1,7 +1,7 @@
 // Opening a model bundle in the browser: the same ClipModel the Node loaders
 // use, on onnxruntime-web. The bundle comes from a base URL (a deployed
 // models/<id>/ folder) or from any byte source (files a user dropped).
-import type {ModelManifest} from "../lib/bundle.js";
+import {parseManifest, variantFiles, type ModelVariant} from "../lib/bundle.js";
 import {ClipModel} from "../lib/clipModel.js";
 import {readMergesFile, Tokenizer} from "../lib/tokenizer.js";
 import {createWebSession, ort, type WebExecutionProvider, type WebSessionOptions} from "./ortWeb.js";
@@ -10,8 +10,8 @@ import {createWebSession, ort, type WebExecutionProvider, type WebSessionOptions
 export type BundleFileReader = (name: string) => Promise<Uint8Array>;
 
 export interface LoadClipModelOptions extends WebSessionOptions {
-  /** Use the bundle's float16-weight graphs (half the download). */
-  fp16?: boolean;
+  /** Which graphs to run (default fp32); fp16 halves the download. */
+  variant?: ModelVariant;
 }
 
 export interface WebClipModel {
@@ -30,26 +30,11 @@ export function fetchBundleFiles(baseUrl: string | URL, init?: RequestInit): Bun
   };
 }
 
-function parseManifest(bytes: Uint8Array): ModelManifest {
-  let manifest: ModelManifest;
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(bytes)) as ModelManifest;
-  } catch (error) {
-    throw new Error(`model.json: not valid JSON (${(error as Error).message})`);
-  }
-  if (manifest?.format !== "fetalclip-explorer/model@1") {
-    throw new Error(`model.json: unknown bundle format ${JSON.stringify(manifest?.format)}, expected "fetalclip-explorer/model@1"`);
-  }
-  return manifest;
-}
-
 /** Fetches model.json, both encoders and the vocab, and opens them on webgpu or wasm. */
 export async function loadClipModel(source: string | URL | BundleFileReader, options: LoadClipModelOptions = {}): Promise<WebClipModel> {
   const read = typeof source === "function" ? source : fetchBundleFiles(source);
   const manifest = parseManifest(await read("model.json"));
-  const imageFile = options.fp16 ? manifest.files.imageFp16 : manifest.files.image;
-  const textFile = options.fp16 ? manifest.files.textFp16 : manifest.files.text;
-  if (!imageFile || !textFile) throw new Error(`model.json (${manifest.id}): this bundle has no fp16 variant (import it with --fp16)`);
+  const {image: imageFile, text: textFile} = variantFiles(manifest, options.variant ?? "fp32", `model.json (${manifest.id})`);
   const [imageBytes, textBytes, vocabBytes] = await Promise.all([read(imageFile), read(textFile), read(manifest.text.vocab)]);
   const tokenizer = Tokenizer.fromMerges(readMergesFile(vocabBytes));
   // One session at a time: two concurrent webgpu inits would race for the device.

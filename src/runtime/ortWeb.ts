@@ -3,8 +3,10 @@
 // webgpu (JSEP) and the wasm providers over one binary,
 // ort-wasm-simd-threaded.jsep.wasm; "onnxruntime-web/webgpu" is a different
 // (asyncify) build with another binary, so pages load only the default entry.
-// Each provider is tried alone so a failure is reported, never silently mixed.
+// Each provider is tried alone (src/lib/sessionFallback.ts), so a failure is
+// reported, never silently mixed.
 import * as ort from "onnxruntime-web";
+import {openWithFallback, providerOrder, type OpenedSession} from "../lib/sessionFallback.js";
 
 export type WebExecutionProvider = "webgpu" | "wasm";
 export const WEB_AUTO_ORDER: WebExecutionProvider[] = ["webgpu", "wasm"];
@@ -16,10 +18,7 @@ export interface WebSessionOptions {
   log?: (message: string) => void;
 }
 
-export interface WebSession {
-  session: ort.InferenceSession;
-  ep: WebExecutionProvider;
-}
+export type WebSession = OpenedSession<WebExecutionProvider>;
 
 export interface OrtWebConfig {
   /** URL of ort-wasm-simd-threaded.jsep.wasm, self-hosted (28 MB; no CDN on hospital networks). */
@@ -63,29 +62,19 @@ function modelLabel(model: Uint8Array | string): string {
 }
 
 /** Opens an ONNX model (bytes or URL) with the first provider that works, logging the choice. */
-export async function createWebSession(model: Uint8Array | string, options: WebSessionOptions = {}): Promise<WebSession> {
-  const log = options.log ?? (() => {});
-  const order = !options.ep || options.ep === "auto" ? WEB_AUTO_ORDER : [options.ep];
-  const failures: string[] = [];
-  for (const ep of order) {
-    if (ep === "webgpu") {
-      const reason = await webGpuUnavailableReason();
-      if (reason) {
-        failures.push(`webgpu: ${reason}`);
-        continue;
-      }
-    }
-    try {
-      const sessionOptions: ort.InferenceSession.SessionOptions = {executionProviders: [ep], graphOptimizationLevel: "all"};
-      const session =
-        typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      log(`onnxruntime-web: ${modelLabel(model)} on ${ep}${failures.length ? ` (skipped: ${failures.join("; ")})` : ""}`);
-      return {session, ep};
-    } catch (error) {
-      failures.push(`${ep}: ${String((error as Error).message ?? error).split("\n")[0]}`);
-    }
-  }
-  throw new Error(`no execution provider could open ${modelLabel(model)}: ${failures.join("; ")}`);
+export function createWebSession(model: Uint8Array | string, options: WebSessionOptions = {}): Promise<WebSession> {
+  const sessionOptions = (ep: WebExecutionProvider): ort.InferenceSession.SessionOptions => ({executionProviders: [ep], graphOptimizationLevel: "all"});
+  const common = {
+    order: providerOrder(options.ep, WEB_AUTO_ORDER),
+    sessionOptions,
+    unavailableReason: (ep: WebExecutionProvider) => (ep === "webgpu" ? webGpuUnavailableReason() : Promise.resolve(null)),
+    runtime: "onnxruntime-web",
+    label: modelLabel(model),
+    log: options.log
+  };
+  return typeof model === "string"
+    ? openWithFallback<string, WebExecutionProvider>(ort, model, common)
+    : openWithFallback<Uint8Array, WebExecutionProvider>(ort, model, common);
 }
 
 export {ort};

@@ -1,9 +1,9 @@
 // Random-weight checkpoints of any open_clip config, e.g. the real FetalCLIP
 // shape (ViT-L/14 + 12-layer text, 427M parameters) for benchmarks and tests,
 // written without Python and one tensor at a time.
-import type {OpenClipConfig} from "../src/lib/bundle.js";
-import {createRng} from "../src/lib/random.js";
-import {writeTorchZip} from "./checkpoint/torchZipWriter.js";
+import type {OpenClipConfig} from "../../src/lib/bundle.js";
+import {createRng} from "../../src/lib/random.js";
+import {writeTorchZip} from "./torchZipWriter.js";
 import {openClipStateDictShapes} from "./openClipShapes.js";
 
 /** Seeded weights of every tensor open_clip holds for this config, one at a time. */

@@ -1,7 +1,7 @@
 // The state-dict keys and shapes an open_clip CLIP of a given config holds
 // (open_clip 2.26.1 layout), e.g. to write random-weight checkpoints of the
 // real FetalCLIP shape for benchmarks without the real 1.7 GB file.
-import type {OpenClipConfig} from "../src/lib/bundle.js";
+import type {OpenClipConfig} from "../../src/lib/bundle.js";
 
 export interface TensorShape {
   name: string;

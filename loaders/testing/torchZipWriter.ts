@@ -2,7 +2,7 @@
 // Tensors are streamed to disk one at a time, so a 1.7 GB checkpoint needs about one tensor of memory.
 import {closeSync, openSync, writeSync} from "node:fs";
 import {crc32} from "node:zlib";
-import {contiguousStrides, numelOf, storageSpan} from "./dtypes.js";
+import {contiguousStrides, numelOf, storageSpan} from "../checkpoint/dtypes.js";
 
 export type WritableDType = "float32" | "float16" | "bfloat16";
 
