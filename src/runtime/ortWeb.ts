@@ -30,6 +30,8 @@ export interface OrtWebConfig {
 /** Points onnxruntime-web at its self-hosted binary; call once, before the first session. */
 export function configureOrtWeb(config: OrtWebConfig): void {
   ort.env.wasm.wasmPaths = {wasm: String(config.wasmUrl)};
+  // onnxruntime's warnings (nodes placed on the CPU by design, say) are not the user's problem.
+  ort.env.logLevel = "error";
   // SharedArrayBuffer (and so wasm threads) exists only in cross-origin isolated pages.
   const isolated = typeof globalThis.crossOriginIsolated === "boolean" && globalThis.crossOriginIsolated;
   if (!isolated) ort.env.wasm.numThreads = 1;
@@ -63,7 +65,7 @@ function modelLabel(model: Uint8Array | string): string {
 
 /** Opens an ONNX model (bytes or URL) with the first provider that works, logging the choice. */
 export function createWebSession(model: Uint8Array | string, options: WebSessionOptions = {}): Promise<WebSession> {
-  const sessionOptions = (ep: WebExecutionProvider): ort.InferenceSession.SessionOptions => ({executionProviders: [ep], graphOptimizationLevel: "all"});
+  const sessionOptions = (ep: WebExecutionProvider): ort.InferenceSession.SessionOptions => ({executionProviders: [ep], graphOptimizationLevel: "all", logSeverityLevel: 3});
   const common = {
     order: providerOrder(options.ep, WEB_AUTO_ORDER),
     sessionOptions,

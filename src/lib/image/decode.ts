@@ -11,12 +11,65 @@ function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b);
 }
 
-/** Decodes a PNG or JPEG file (detected by its magic bytes) into PIL-mode pixels. */
-export function decodeImage(bytes: Uint8Array): RasterImage {
-  if (startsWith(bytes, PNG_MAGIC)) return decodePngImage(bytes);
-  if (startsWith(bytes, JPEG_MAGIC)) return decodeJpegImage(bytes);
-  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
-  throw new Error(`decodeImage: unsupported image format (first bytes ${head || "none"}); expected PNG (89 50 4e 47) or JPEG (ff d8 ff)`);
+/** Images above this many pixels are refused before decoding (a 380 KB PNG can declare 20000 x 20000). */
+export const MAX_IMAGE_PIXELS = 100_000_000;
+
+export interface DecodeOptions {
+  /** Pixel budget: width x height above it is refused before any pixel is decoded. */
+  maxPixels?: number;
+}
+
+/** Width and height declared by a PNG (IHDR) or JPEG (first SOF marker) header, without decoding; null when not found. */
+export function imageDimensions(bytes: Uint8Array): {width: number; height: number} | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (startsWith(bytes, PNG_MAGIC)) {
+    // The first chunk must be IHDR: length (4), "IHDR" (4), width (4), height (4).
+    if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR") return null;
+    return {width: view.getUint32(16), height: view.getUint32(20)};
+  }
+  if (startsWith(bytes, JPEG_MAGIC)) {
+    let i = 2;
+    while (i + 9 < bytes.length) {
+      if (bytes[i] !== 0xff) return null;
+      const marker = bytes[i + 1]!;
+      if (marker === 0xff) {
+        i++;
+        continue;
+      }
+      const length = view.getUint16(i + 2);
+      // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc): precision (1), height (2), width (2).
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return {width: view.getUint16(i + 7), height: view.getUint16(i + 5)};
+      }
+      i += 2 + length;
+    }
+  }
+  return null;
+}
+
+/** Decodes a PNG or JPEG file (detected by its magic bytes) into PIL-mode pixels, within a pixel budget. */
+export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): RasterImage {
+  if (bytes.length === 0) throw new Error("decodeImage: the file is empty");
+  const isPng = startsWith(bytes, PNG_MAGIC);
+  const isJpeg = !isPng && startsWith(bytes, JPEG_MAGIC);
+  if (!isPng && !isJpeg) {
+    const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join(" ");
+    throw new Error(`decodeImage: unsupported image format (first bytes ${head}); expected PNG (89 50 4e 47) or JPEG (ff d8 ff)`);
+  }
+  const kind = isPng ? "PNG" : "JPEG";
+  const dims = imageDimensions(bytes);
+  if (!dims) throw new Error(`decodeImage: damaged ${kind}: no image size in its header`);
+  const maxPixels = options.maxPixels ?? MAX_IMAGE_PIXELS;
+  if (dims.width === 0 || dims.height === 0) throw new Error(`decodeImage: the ${kind} declares an empty image (${dims.width} x ${dims.height} px)`);
+  if (dims.width * dims.height > maxPixels) {
+    throw new Error(`decodeImage: the ${kind} declares ${dims.width} x ${dims.height} px, over the limit of ${(maxPixels / 1e6).toFixed(0)} megapixels`);
+  }
+  try {
+    return isPng ? decodePngImage(bytes) : decodeJpegImage(bytes, maxPixels);
+  } catch (error) {
+    const message = String((error as Error)?.message ?? error).replace(/:\s*$/, "");
+    throw new Error(`decodeImage: damaged or truncated ${kind} (${message || "decoder error"})`);
+  }
 }
 
 /** Unpacks 1/2/4-bit samples (rows padded to whole bytes, as PNG stores them). */
@@ -58,9 +111,9 @@ function decodePngImage(bytes: Uint8Array): RasterImage {
   return {width, height, mode, data: new Uint8Array(png.data as Uint8Array)};
 }
 
-function decodeJpegImage(bytes: Uint8Array): RasterImage {
+function decodeJpegImage(bytes: Uint8Array, maxPixels: number): RasterImage {
   // jpeg-js replicates greyscale JPEGs to RGB, which is what PIL's convert("RGB") gives too.
   // Its IDCT and chroma upsampling are not libjpeg's: pixels may differ from PIL's by a few levels.
-  const img = jpeg.decode(bytes, {useTArray: true, formatAsRGBA: false});
+  const img = jpeg.decode(bytes, {useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 2 ** 20)});
   return {width: img.width, height: img.height, mode: "RGB", data: img.data};
 }
