@@ -1,4 +1,4 @@
-// The int8 variant of the CLIP graphs: weights int8 per output channel,
+// The int8 variant of the CLIP graphs: weights int8 (7-bit range) per output channel,
 // activations quantized at run time. Checked against the float32 graphs of the
 // same weights, against open_clip itself on the micro fixture, and for the
 // kernels onnxruntime actually runs (its fusion into DynamicQuantizeMatMul).
@@ -10,12 +10,13 @@ import {afterAll, describe, expect, it} from "vitest";
 import {IMAGE_EMBEDS, IMAGE_INPUT, LN1_LAST, PATCH_EMBEDS, TEXT_EMBEDS, TEXT_INPUT, type OpenClipConfig} from "../src/lib/bundle.js";
 import {createRng} from "../src/lib/random.js";
 import {importModel} from "../loaders/importer.js";
-import {loadNodeModel, variantFiles} from "../loaders/nodeModel.js";
+import {variantFiles} from "../src/lib/bundle.js";
+import {loadNodeModel} from "../loaders/nodeModel.js";
 import {buildImageGraph, buildTextGraph, type ClipGraphOptions, type WeightSource} from "../loaders/onnx/clipGraphs.js";
-import {INT8_WEIGHT_MAX, quantizeLinearWeightInt8} from "../loaders/onnx/int8.js";
+import {INT16_MAX, INT8_WEIGHT_MAX, UINT8_ACTIVATION_MAX, quantizeLinearWeightInt8} from "../loaders/onnx/int8.js";
 import type {OnnxGraph} from "../loaders/onnx/model.js";
 import {writeOnnx} from "../loaders/onnx/writeBundleGraphs.js";
-import {openClipStateDictShapes} from "../loaders/openClipShapes.js";
+import {openClipStateDictShapes} from "../loaders/testing/openClipShapes.js";
 import {describeShared, sharedPath} from "./shared.js";
 import {cosine} from "../src/lib/vector.js";
 
@@ -123,14 +124,15 @@ const ids = [
 const imageFeeds = () => ({[IMAGE_INPUT]: new ort.Tensor("float32", pixels, [BATCH, 3, size, size])});
 const textFeeds = () => ({[TEXT_INPUT]: new ort.Tensor("int64", BigInt64Array.from(ids.flat().map(BigInt)), [ids.length, TINY.text_cfg.context_length])});
 
-describe("int8 weight quantization (symmetric, per output channel)", () => {
-  it("scales each output channel by max|w|/127, stores W^T, and rounds every weight to within half a step", () => {
+describe("int8 weight quantization (symmetric 7-bit, per output channel)", () => {
+  it("scales each output channel by max|w|/64, stores W^T, and rounds every weight to within half a step", () => {
+    expect(INT8_WEIGHT_MAX).toBe(64);
     // W [out=3, in=4]: a channel with its extreme negative, a positive one, and an all-zero one.
-    const w = Float32Array.from([0.5, -1.27, 0.01, 0.3, 2.54, 1.0, -0.02, 0, 0, 0, 0, 0]);
+    const w = Float32Array.from([0.5, -1.28, 0.041, 0.3, 2.56, 1.0, -0.081, 0, 0, 0, 0, 0]);
     const {weightT, scale} = quantizeLinearWeightInt8(w, 3, 4);
-    expect(Array.from(scale)).toEqual([Math.fround(1.27 / 127), Math.fround(2.54 / 127), 1]);
+    expect(Array.from(scale)).toEqual([Math.fround(Math.fround(1.28) / 64), Math.fround(Math.fround(2.56) / 64), 1]);
     // weightT is [in=4, out=3]: row i holds input i of every channel.
-    expect(Array.from(weightT)).toEqual([50, 127, 0, -127, 50, 0, 1, -1, 0, 30, 0, 0]);
+    expect(Array.from(weightT)).toEqual([25, 64, 0, -64, 25, 0, 2, -2, 0, 15, 0, 0]);
     const rng = createRng("quantize");
     const big = Float32Array.from({length: 64 * 48}, () => rng.normal(0, 0.02));
     const q = quantizeLinearWeightInt8(big, 64, 48);
@@ -145,6 +147,38 @@ describe("int8 weight quantization (symmetric, per output channel)", () => {
       expect(maxQ).toBe(INT8_WEIGHT_MAX); // the full range is used on every channel
     }
     expect(worst).toBeLessThanOrEqual(0.5 + 1e-6);
+  });
+
+  it("can never saturate onnxruntime's non-VNNI u8s8 kernel (vpmaddubsw: two u8·s8 products summed into an int16)", () => {
+    // The bound: the largest pair sum over all uint8 activations and all weights in range.
+    expect(2 * UINT8_ACTIVATION_MAX * INT8_WEIGHT_MAX).toBe(32640);
+    expect(2 * UINT8_ACTIVATION_MAX * INT8_WEIGHT_MAX).toBeLessThanOrEqual(INT16_MAX);
+    expect(2 * UINT8_ACTIVATION_MAX * 127).toBeGreaterThan(INT16_MAX); // the old full int8 range could saturate
+    // Quantized weights never leave [-64, 64], whatever the input: outliers, ties at the edge, tiny and huge magnitudes.
+    const rng = createRng("saturation");
+    const rows = 40;
+    const cols = 96;
+    const w = Float32Array.from({length: rows * cols}, (_, k) => {
+      const row = Math.floor(k / cols);
+      const v = rng.normal(0, 0.05);
+      if (row % 4 === 1 && k % cols === 7) return -3; // one negative outlier in the channel
+      if (row % 4 === 2) return v * 1e-30; // tiny magnitudes
+      if (row % 4 === 3) return (k % 2 ? 1 : -1) * 3e37 * Math.abs(v); // near float32's top
+      return v;
+    });
+    const {weightT} = quantizeLinearWeightInt8(w, rows, cols);
+    let maxQ = 0;
+    for (const q of weightT) maxQ = Math.max(maxQ, Math.abs(q));
+    expect(maxQ).toBe(INT8_WEIGHT_MAX);
+    // vpmaddubsw pairs adjacent inputs k, k+1 of one output channel; the worst activations are 255 where the weight has the sign of the sum.
+    let worstPair = 0;
+    for (let o = 0; o < rows; o++) {
+      for (let i = 0; i + 1 < cols; i++) {
+        const [b1, b2] = [weightT[i * rows + o], weightT[(i + 1) * rows + o]];
+        for (const [a1, a2] of [[255, 255], [255, 0], [0, 255]]) worstPair = Math.max(worstPair, Math.abs(a1 * b1 + a2 * b2));
+      }
+    }
+    expect(worstPair).toBeLessThanOrEqual(INT16_MAX);
   });
 
   it("names the expected size when the weight does not fit the shape", () => {
