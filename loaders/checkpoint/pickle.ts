@@ -205,24 +205,16 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
     need(1);
     return bytes[pos++];
   };
-  const u16 = (): number => {
-    need(2);
-    const v = view.getUint16(pos, true);
-    pos += 2;
+  /** A little-endian fixed-size reader: checks the bytes are there, reads, advances. */
+  const fixed = <T>(size: number, get: (offset: number) => T) => (): T => {
+    need(size);
+    const v = get(pos);
+    pos += size;
     return v;
   };
-  const u32 = (): number => {
-    need(4);
-    const v = view.getUint32(pos, true);
-    pos += 4;
-    return v;
-  };
-  const i32 = (): number => {
-    need(4);
-    const v = view.getInt32(pos, true);
-    pos += 4;
-    return v;
-  };
+  const u16 = fixed(2, (o) => view.getUint16(o, true));
+  const u32 = fixed(4, (o) => view.getUint32(o, true));
+  const i32 = fixed(4, (o) => view.getInt32(o, true));
   const u64 = (): number => {
     need(8);
     const v = view.getBigUint64(pos, true);

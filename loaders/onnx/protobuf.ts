@@ -71,17 +71,18 @@ export class ProtoMessage {
   }
 
   float32(field: number, value: number): this {
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setFloat32(0, value, true);
-    this.push(tag(field, WIRE_FIXED32));
-    this.push(bytes);
-    return this;
+    return this.fixed(field, WIRE_FIXED32, 4, (view) => view.setFloat32(0, value, true));
   }
 
   float64(field: number, value: number): this {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setFloat64(0, value, true);
-    this.push(tag(field, WIRE_FIXED64));
+    return this.fixed(field, WIRE_FIXED64, 8, (view) => view.setFloat64(0, value, true));
+  }
+
+  /** A fixed-width little-endian field: its tag, then `size` bytes written by `write`. */
+  private fixed(field: number, wire: number, size: number, write: (view: DataView) => void): this {
+    const bytes = new Uint8Array(size);
+    write(new DataView(bytes.buffer));
+    this.push(tag(field, wire));
     this.push(bytes);
     return this;
   }

@@ -89,6 +89,13 @@ function convolve(data: Float32Array, count: number, n: number, kernel: Float32A
   }
 }
 
+/** Bilinear blend of the 2x2 cell at index i of a row-major grid (row length `stride`): tx along rows, ty across. */
+function lerp2(values: Float32Array, stride: number, i: number, tx: number, ty: number): number {
+  const top = values[i]! + (values[i + 1]! - values[i]!) * tx;
+  const bottom = values[i + stride]! + (values[i + stride + 1]! - values[i + stride]!) * tx;
+  return top + (bottom - top) * ty;
+}
+
 function bilinear(values: Float32Array, width: number, height: number, x: number, y: number): number {
   const fx = Math.min(width - 1.001, Math.max(0, x - 0.5));
   const fy = Math.min(height - 1.001, Math.max(0, y - 0.5));
@@ -96,10 +103,7 @@ function bilinear(values: Float32Array, width: number, height: number, x: number
   const iy = Math.floor(fy);
   const tx = fx - ix;
   const ty = fy - iy;
-  const i = iy * width + ix;
-  const top = values[i]! + (values[i + 1]! - values[i]!) * tx;
-  const bottom = values[i + width]! + (values[i + width + 1]! - values[i + width]!) * tx;
-  return top + (bottom - top) * ty;
+  return lerp2(values, width, iy * width + ix, tx, ty);
 }
 
 interface BeamGrid {
@@ -241,10 +245,7 @@ export function renderBMode(map: TissueMap, probe: Probe, settings: ScannerSetti
       const is = Math.floor(fs);
       const tb = fb - ib;
       const ts = fs - is;
-      const i = ib * samples + is;
-      const v0 = level[i]! + (level[i + 1]! - level[i]!) * ts;
-      const v1 = level[i + samples]! + (level[i + samples + 1]! - level[i + samples]!) * ts;
-      out[y * map.width + x] = Math.round(255 * (v0 + (v1 - v0) * tb));
+      out[y * map.width + x] = Math.round(255 * lerp2(level, samples, ib * samples + is, ts, tb));
     }
   }
   return out;

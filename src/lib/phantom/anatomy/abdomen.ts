@@ -11,7 +11,7 @@ import {outline, quadraticCurve, tube} from "../shapes.js";
 import {ECHO} from "../tissueMap.js";
 import {MASK_LABELS, type PhantomPatient} from "../types.js";
 import type {AnatomyLayout} from "./layout.js";
-import {drawRibs, drawSpineSection, drawTrunkSection, planTorso, torsoFrame, torsoHalfExtentMm} from "./torso.js";
+import {drawRibs, drawSpineSection, drawTrunkSection, planTorso, torsoLayout} from "./torso.js";
 
 function drawVessel(scene: Scene, f: Frame, u: number, v: number, r: number): void {
   const vessel = localEllipse(f, u, v, r, (r * f.a) / f.b);
@@ -39,55 +39,35 @@ function drawStomachAndVein(scene: Scene, f: Frame, rng: Rng): void {
 
 export function planAbdomen(patient: PhantomPatient, rng: Rng): AnatomyLayout {
   const torso = planTorso(patient.acMm, patient.abdomenAspect, rng);
-  torso.mirror = patient.mirrored ? -1 : 1;
-  const extent = torsoHalfExtentMm(torso);
-  return {
-    halfWidthMm: extent.hx,
-    halfHeightMm: extent.hy,
-    fill: [0.55, 0.82],
-    probes: ["curved", "curved", "curved", "linear"],
-    obstetricSurroundings: true,
-    draw(scene, cx, cy) {
-      const f = torsoFrame(scene, torso, cx, cy);
-      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, ECHO.liver, 0.3), echo: textured(scene, ECHO.liver, 0.3, 8)}, MASK_LABELS.abdomen);
-      drawStomachAndVein(scene, f, rng);
-      drawSpineSection(scene, f, patient.gaDays);
-      drawRibs(scene, f, rng.int(1, 2), 1.75, 2.45, 0.35, rng);
-    }
-  };
+  return torsoLayout(torso, patient.mirrored, [0.55, 0.82], (scene, f) => {
+    drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, ECHO.liver, 0.3), echo: textured(scene, ECHO.liver, 0.3, 8)}, MASK_LABELS.abdomen);
+    drawStomachAndVein(scene, f, rng);
+    drawSpineSection(scene, f, patient.gaDays);
+    drawRibs(scene, f, rng.int(1, 2), 1.75, 2.45, 0.35, rng);
+  });
 }
 
 export function planKidney(patient: PhantomPatient, rng: Rng): AnatomyLayout {
   const torso = planTorso(patient.acMm * rng.uniform(0.92, 0.98), patient.abdomenAspect, rng);
-  torso.mirror = patient.mirrored ? -1 : 1;
-  const extent = torsoHalfExtentMm(torso);
-  return {
-    halfWidthMm: extent.hx,
-    halfHeightMm: extent.hy,
-    fill: [0.55, 0.82],
-    probes: ["curved", "curved", "curved", "linear"],
-    obstetricSurroundings: true,
-    draw(scene, cx, cy) {
-      const {map} = scene;
-      const f = torsoFrame(scene, torso, cx, cy);
-      // Bowel fills the front of the lower abdomen: brighter and coarser than liver.
-      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, 0.22, 0.5), echo: textured(scene, 0.22, 0.6, 4)}, MASK_LABELS.abdomen);
-      for (let k = 0; k < rng.int(1, 3); k++) {
-        map.paint(localEllipse(f, rng.uniform(0.2, 0.6), rng.uniform(-0.4, 0.4), 0.06, 0.05), {...fluid(), softPx: 1.3});
-      }
-      // Kidneys: paraspinal ovals, hypoechoic cortex, bright capsule (perirenal fat), fluid pelvis facing the spine.
-      const ku = rng.uniform(-0.5, -0.38);
-      for (const side of [-1, 1]) {
-        const kv = side * rng.uniform(0.38, 0.46);
-        const kidney = localEllipse(f, ku, kv, 0.3, 0.25, side * rng.uniform(0.2, 0.5));
-        map.paint(outline(kidney, Math.max(2, 0.03 * f.b)), {echo: 0.7});
-        map.paint(kidney, {echo: textured(scene, 0.05, 0.35, 3), attenuation: 0.1, softPx: 1.2});
-        map.paint(localEllipse(f, ku + 0.02, kv - side * 0.08, 0.1, 0.07, side * 0.4), {...fluid(), softPx: 1.2});
-        const pelvis = pathPx(f, [[ku + 0.02, kv - side * 0.07], [ku + 0.03, kv - side * 0.16]]);
-        map.paint(tube(pelvis, Math.max(0.8, 0.025 * f.b)), {...fluid(), softPx: 1.2});
-      }
-      drawVessel(scene, f, -0.6, 0.08, 0.05);
-      drawSpineSection(scene, f, patient.gaDays);
+  return torsoLayout(torso, patient.mirrored, [0.55, 0.82], (scene, f) => {
+    const {map} = scene;
+    // Bowel fills the front of the lower abdomen: brighter and coarser than liver.
+    drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, 0.22, 0.5), echo: textured(scene, 0.22, 0.6, 4)}, MASK_LABELS.abdomen);
+    for (let k = 0; k < rng.int(1, 3); k++) {
+      map.paint(localEllipse(f, rng.uniform(0.2, 0.6), rng.uniform(-0.4, 0.4), 0.06, 0.05), {...fluid(), softPx: 1.3});
     }
-  };
+    // Kidneys: paraspinal ovals, hypoechoic cortex, bright capsule (perirenal fat), fluid pelvis facing the spine.
+    const ku = rng.uniform(-0.5, -0.38);
+    for (const side of [-1, 1]) {
+      const kv = side * rng.uniform(0.38, 0.46);
+      const kidney = localEllipse(f, ku, kv, 0.3, 0.25, side * rng.uniform(0.2, 0.5));
+      map.paint(outline(kidney, Math.max(2, 0.03 * f.b)), {echo: 0.7});
+      map.paint(kidney, {echo: textured(scene, 0.05, 0.35, 3), attenuation: 0.1, softPx: 1.2});
+      map.paint(localEllipse(f, ku + 0.02, kv - side * 0.08, 0.1, 0.07, side * 0.4), {...fluid(), softPx: 1.2});
+      const pelvis = pathPx(f, [[ku + 0.02, kv - side * 0.07], [ku + 0.03, kv - side * 0.16]]);
+      map.paint(tube(pelvis, Math.max(0.8, 0.025 * f.b)), {...fluid(), softPx: 1.2});
+    }
+    drawVessel(scene, f, -0.6, 0.08, 0.05);
+    drawSpineSection(scene, f, patient.gaDays);
+  });
 }

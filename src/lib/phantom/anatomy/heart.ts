@@ -12,7 +12,7 @@ import {ellipse, outline, tube} from "../shapes.js";
 import {ECHO} from "../tissueMap.js";
 import {MASK_LABELS, type PhantomPatient} from "../types.js";
 import type {AnatomyLayout} from "./layout.js";
-import {drawRibs, drawSpineSection, drawTrunkSection, planTorso, torsoFrame, torsoHalfExtentMm} from "./torso.js";
+import {drawRibs, drawSpineSection, drawTrunkSection, planTorso, torsoLayout} from "./torso.js";
 
 /** Thoracic / abdominal circumference ratio, about 0.89 through the 2nd and 3rd trimesters (Chitkara et al., AJOG 1987;156:1069). */
 const THORAX_TO_AC = 0.89;
@@ -53,23 +53,13 @@ function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
 
 export function planHeart(patient: PhantomPatient, rng: Rng): AnatomyLayout {
   const torso = planTorso(patient.acMm * THORAX_TO_AC * rng.uniform(0.96, 1.04), Math.min(0.98, patient.abdomenAspect + 0.03), rng);
-  torso.mirror = patient.mirrored ? -1 : 1;
-  const extent = torsoHalfExtentMm(torso);
-  return {
-    halfWidthMm: extent.hx,
-    halfHeightMm: extent.hy,
-    fill: [0.6, 0.86],
-    probes: ["curved", "curved", "curved", "linear"],
-    obstetricSurroundings: true,
-    draw(scene, cx, cy) {
-      const f = torsoFrame(scene, torso, cx, cy);
-      drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, ECHO.lung, 0.2), echo: textured(scene, ECHO.lung, 0.2, 10)});
-      // Descending aorta: left of the spine, in front of it.
-      scene.map.paint(localEllipse(f, -0.62, 0.14, 0.07, (0.07 * f.a) / f.b), {...fluid(), softPx: 1.2});
-      drawFourChambers(scene, f, rng);
-      drawSpineSection(scene, f, patient.gaDays);
-      drawRibs(scene, f, 1, 1.4, 1.9, 0.45, rng);
-      drawRibs(scene, f, rng.int(0, 1), 0.7, 1.3, 0.3, rng);
-    }
-  };
+  return torsoLayout(torso, patient.mirrored, [0.6, 0.86], (scene, f) => {
+    drawTrunkSection(scene, f, mmToPx(scene, torso.skinMm), {...soft(scene, ECHO.lung, 0.2), echo: textured(scene, ECHO.lung, 0.2, 10)});
+    // Descending aorta: left of the spine, in front of it.
+    scene.map.paint(localEllipse(f, -0.62, 0.14, 0.07, (0.07 * f.a) / f.b), {...fluid(), softPx: 1.2});
+    drawFourChambers(scene, f, rng);
+    drawSpineSection(scene, f, patient.gaDays);
+    drawRibs(scene, f, 1, 1.4, 1.9, 0.45, rng);
+    drawRibs(scene, f, rng.int(0, 1), 0.7, 1.3, 0.3, rng);
+  });
 }

@@ -9,6 +9,7 @@ import {frameHalfExtent, localEllipsePx, type Frame} from "../frame.js";
 import {bone, mmToPx, type Scene} from "../scene.js";
 import {ellipse, ellipseArc, innerBand, tube} from "../shapes.js";
 import {ECHO, type Tissue} from "../tissueMap.js";
+import type {AnatomyLayout} from "./layout.js";
 
 export interface TorsoSection {
   /** Semi-axes (mm) of the outer skin ellipse, on which AC is measured: antero-posterior (u) and transverse (v). */
@@ -51,6 +52,25 @@ export function torsoHalfExtentMm(t: TorsoSection): {hx: number; hy: number} {
 
 export function torsoFrame(scene: Scene, t: TorsoSection, cx: number, cy: number): Frame {
   return {cx, cy, angle: t.angle, a: mmToPx(scene, t.apMm), b: mmToPx(scene, t.trMm), mirror: t.mirror};
+}
+
+/**
+ * The layout of a trunk-section plane (abdomen, kidney, four-chamber heart): the section's
+ * extent, framing and probes; `drawInside` draws the plane's contents in the torso's frame.
+ */
+export function torsoLayout(torso: TorsoSection, mirrored: boolean, fill: [number, number], drawInside: (scene: Scene, f: Frame) => void): AnatomyLayout {
+  torso.mirror = mirrored ? -1 : 1;
+  const extent = torsoHalfExtentMm(torso);
+  return {
+    halfWidthMm: extent.hx,
+    halfHeightMm: extent.hy,
+    fill,
+    probes: ["curved", "curved", "curved", "linear"],
+    obstetricSurroundings: true,
+    draw(scene, cx, cy) {
+      drawInside(scene, torsoFrame(scene, torso, cx, cy));
+    }
+  };
 }
 
 /** The section up to its outer skin edge (the frame's ellipse, labelled `label`), then the interior inside the skin layer. */
