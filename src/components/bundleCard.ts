@@ -1,25 +1,27 @@
 // One model bundle as a card: architecture, files, provenance, parity.
 import {html} from "htl";
-import type {ModelManifest} from "../lib/bundle.js";
+import type {ModelManifest, ParityReport} from "../lib/bundle.js";
+import {formatBytes} from "./formatBytes.js";
 
 export interface BundleView {
   dir: string;
   manifest: ModelManifest;
   files: {name: string; bytes: number}[];
   totalBytes: number;
-  parity: null | {
-    pass: boolean;
-    ep: string;
-    checkedAt: string;
-    images: {name: string; cosine: number; maxAbsDiff: number}[];
-    texts: {count: number; minCosine: number; maxAbsDiff: number};
-  };
+  parity: ParityReport | null;
 }
 
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
+// Tables inside a card stop at Framework's 640 px table width; a monospace hex digit is about 7 px.
+const TABLE_MAX_PX = 640;
+const HEX_DIGIT_PX = 7;
 
-export function bundleCard(b: BundleView): HTMLElement {
+/** A bundle as a card; `width` (the card's width) decides how much of each SHA-256 fits. */
+export function bundleCard(b: BundleView, options: {width?: number} = {}): HTMLElement {
   const m = b.manifest;
+  // Room left for the hash after the role and file columns and the card's padding.
+  const hashPx = Math.min(TABLE_MAX_PX, (options.width ?? TABLE_MAX_PX) - 32) - 240;
+  const hashDigits = Math.max(16, Math.min(64, Math.floor(hashPx / HEX_DIGIT_PX)));
+  const hash = (sha256: string) => (sha256.length > hashDigits ? `${sha256.slice(0, hashDigits)}…` : sha256);
   const v = m.config.vision_cfg;
   const t = m.config.text_cfg;
   const grid = v.image_size / v.patch_size;
@@ -33,12 +35,12 @@ export function bundleCard(b: BundleView): HTMLElement {
       logit scale ${Math.exp(m.logitScale).toFixed(1)}. Licence: ${m.licence}.</p>
     <table>
       <thead><tr><th>file</th><th>size</th></tr></thead>
-      <tbody>${b.files.map((f) => html`<tr><td class="mono">${f.name}</td><td>${mb(f.bytes)}</td></tr>`)}</tbody>
+      <tbody>${b.files.map((f) => html`<tr><td class="mono">${f.name}</td><td title=${`${f.bytes.toLocaleString("en-US")} bytes`}>${formatBytes(f.bytes)}</td></tr>`)}</tbody>
     </table>
     <p><strong>Provenance</strong>, imported ${m.source.importedAt.slice(0, 10)} by ${m.source.importer}:</p>
     <table>
       <thead><tr><th>role</th><th>file</th><th>SHA-256</th></tr></thead>
-      <tbody>${m.source.files.map((f) => html`<tr><td>${f.role}</td><td class="mono">${f.name}</td><td class="mono">${f.sha256.slice(0, 16)}…</td></tr>`)}</tbody>
+      <tbody>${m.source.files.map((f) => html`<tr><td>${f.role}</td><td class="mono">${f.name}</td><td class="mono" title=${f.sha256}>${hash(f.sha256)}</td></tr>`)}</tbody>
     </table>
     ${parity
       ? html`<p><strong>Parity with open_clip</strong> (${parity.ep}, ${parity.checkedAt.slice(0, 10)}):

@@ -1,23 +1,43 @@
 // A grayscale (or label-map) raster drawn on a canvas, optionally with a mask overlay.
-export function grayCanvas(pixels: Uint8Array, width: number, height: number, options: {mask?: Uint8Array; scale?: number} = {}): HTMLCanvasElement {
+
+/** Tint of each mask label, indexed by label value (0 is background and never tinted). */
+export const MASK_TINTS: readonly (readonly [number, number, number])[] = [
+  [0, 0, 0],
+  [255, 170, 0], // 1 skull: orange
+  [0, 200, 255], // 2 abdomen: blue
+  [120, 255, 90], // 3 femur: green
+  [255, 60, 120] // 4 heart: pink
+];
+
+/**
+ * Draws `pixels` (row-major, one byte per pixel) at its own resolution. The canvas is shown at
+ * `scale` times its size, or at `width` CSS pixels (height keeps the aspect ratio) when given;
+ * both default to the raster's own size.
+ */
+export function grayCanvas(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  options: {mask?: Uint8Array; scale?: number; width?: number} = {}
+): HTMLCanvasElement {
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
-  const scale = options.scale ?? 1;
+  const scale = options.width !== undefined ? options.width / width : options.scale ?? 1;
   canvas.style.width = `${width * scale}px`;
-  canvas.style.height = `${height * scale}px`;
+  // Height follows the width (and its max-width cap) through the canvas's own aspect ratio.
+  canvas.style.height = "auto";
+  canvas.style.maxWidth = "100%";
   canvas.style.imageRendering = "pixelated";
   const ctx = canvas.getContext("2d")!;
   const image = ctx.createImageData(width, height);
-  // Mask labels tinted: skull, abdomen, femur, heart.
-  const tints: [number, number, number][] = [[0, 0, 0], [255, 170, 0], [0, 200, 255], [120, 255, 90], [255, 60, 120]];
   for (let i = 0; i < width * height; i++) {
     let r = pixels[i];
     let g = r;
     let b = r;
     const label = options.mask?.[i] ?? 0;
     if (label) {
-      const [tr, tg, tb] = tints[label % tints.length];
+      const [tr, tg, tb] = MASK_TINTS[label % MASK_TINTS.length];
       r = Math.round(0.55 * r + 0.45 * tr);
       g = Math.round(0.55 * g + 0.45 * tg);
       b = Math.round(0.55 * b + 0.45 * tb);
