@@ -3,8 +3,7 @@
 // data-probabilities, data-source, data-ga-days), and the notes about the run.
 import {html} from "htl";
 import type {LiveState} from "../runtime/liveClient.js";
-
-const mb = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
+import {formatBytes as mb} from "./formatBytes.js";
 const weeksDays = (days: number) => `${Math.floor(days / 7)}w${days % 7}d`;
 
 function downloadText(state: LiveState): string {
