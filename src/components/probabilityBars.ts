@@ -1,29 +1,29 @@
 // Class probabilities as horizontal bars, best first, each with its value printed;
-// the true class (when there is one) is marked in the focus colour and named in a legend.
-import * as Plot from "@observablehq/plot";
+// the true class (when there is one) is marked in the focus colour and named in a
+// legend. Plain HTML, not a chart: it renders in a few milliseconds, so a new answer
+// never blocks the page, and screen readers read the numbers as text.
+import {html} from "htl";
 
 export interface ProbabilityBarsOptions {
   width?: number;
   /** The true class, when the image has one (phantom samples); uploads have none. */
   truth?: string | null;
+  /** Accessible name of the list, e.g. "Plane probabilities". */
+  label?: string;
 }
 
-export function probabilityBars(classes: readonly string[], probabilities: readonly number[], options: ProbabilityBarsOptions = {}): SVGSVGElement | HTMLElement {
-  const rows = classes.map((c, i) => ({c, p: probabilities[i] ?? 0, isTruth: c === options.truth}));
+export function probabilityBars(classes: readonly string[], probabilities: readonly number[], options: ProbabilityBarsOptions = {}): HTMLElement {
+  const rows = classes.map((c, i) => ({c, p: probabilities[i] ?? 0, isTruth: c === options.truth})).sort((a, b) => b.p - a.p);
   const hasTruth = rows.some((r) => r.isTruth);
-  return Plot.plot({
-    width: options.width,
-    height: 32 + 22 * rows.length,
-    marginLeft: 130,
-    marginRight: 48,
-    style: {fontSize: "12px"},
-    x: {domain: [0, 1], label: "probability", grid: true},
-    y: {label: null, domain: rows.slice().sort((a, b) => b.p - a.p).map((r) => r.c)},
-    color: hasTruth ? {domain: ["true class", "other classes"], range: ["var(--theme-foreground-focus)", "var(--theme-foreground-muted)"], legend: true} : undefined,
-    marks: [
-      Plot.barX(rows, {y: "c", x: "p", fill: hasTruth ? (d) => (d.isTruth ? "true class" : "other classes") : "var(--theme-foreground-muted)"}),
-      Plot.text(rows, {y: "c", x: "p", text: (d) => d.p.toFixed(3), textAnchor: "start", dx: 4, fill: "currentColor"}),
-      Plot.ruleX([0])
-    ]
-  });
+  const width = options.width ? `${options.width}px` : "100%";
+  return html`<div class="probability-bars" style=${{width, maxWidth: "100%"}}>
+    <ol role="list" aria-label=${options.label ?? "class probabilities"}>
+      ${rows.map((r) => html`<li class=${r.isTruth ? "is-truth" : ""}>
+        <span class="probability-class" title=${r.c}>${r.c}</span>
+        <span class="probability-track"><span class="probability-bar" style=${{width: `${(100 * Math.min(1, Math.max(0, r.p))).toFixed(2)}%`}}></span></span>
+        <span class="probability-value">${r.p.toFixed(3)}</span>
+      </li>`)}
+    </ol>
+    ${hasTruth ? html`<p class="probability-legend"><span class="swatch is-truth"></span> true class <span class="swatch"></span> other classes</p>` : ""}
+  </div>`;
 }

@@ -44,13 +44,23 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+export interface LaunchOptions {
+  /** Expose a WebGPU adapter (SwiftShader) with --enable-unsafe-webgpu; default true. Without it navigator.gpu gives no adapter. */
+  webgpu?: boolean;
+}
+
+/** The flags for one launch: CHROMIUM_ARGS, less --enable-unsafe-webgpu when `webgpu` is false. */
+export function chromiumArgs(options: LaunchOptions = {}): string[] {
+  return options.webgpu === false ? CHROMIUM_ARGS.filter((flag) => flag !== "--enable-unsafe-webgpu") : [...CHROMIUM_ARGS];
+}
+
 /** One Chromium with a fresh profile in a temp dir, removed on close. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
   assertChromium();
   const profile = await mkdtemp(join(tmpdir(), "fetalclip-chromium-"));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, {executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS});
+    context = await chromium.launchPersistentContext(profile, {executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs(options)});
   } catch (error) {
     await rm(profile, {recursive: true, force: true});
     throw error;
@@ -82,7 +92,19 @@ const MIME_TYPES: Record<string, string> = {
   ".gz": "application/octet-stream", // served as bytes: a gzip Content-Type could invite transparent decoding
   ".png": "image/png",
   ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg"
+  ".jpeg": "image/jpeg",
+  // What a built Observable Framework site serves besides the above.
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".ico": "image/x-icon",
+  ".woff": "font/woff",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+  ".csv": "text/csv; charset=utf-8",
+  ".md": "text/markdown; charset=utf-8",
+  ".zip": "application/zip",
+  ".parquet": "application/octet-stream",
+  ".arrow": "application/vnd.apache.arrow.file"
 };
 
 export interface StaticServer {
@@ -91,15 +113,26 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` on 127.0.0.1 (a secure context, so WebGPU is exposed), cross-origin isolated. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+export interface ServeOptions {
+  /**
+   * Send COOP/COEP/CORP (cross-origin isolation) and Cache-Control: no-store; default true.
+   * false: a plain static server with no special headers, as most hosts serve a built site.
+   */
+  isolated?: boolean;
+}
+
+/** Serves `root` on 127.0.0.1 (a secure context, so WebGPU is exposed), cross-origin isolated unless `isolated: false`. */
+export async function serveStatic(root: string, options: ServeOptions = {}): Promise<StaticServer> {
   const base = resolve(root);
+  const isolated = options.isolated ?? true;
   const server: Server = createServer(async (request, response) => {
-    // COOP + COEP make the page cross-origin isolated: SharedArrayBuffer, so wasm threads.
-    response.setHeader("Cross-Origin-Opener-Policy", "same-origin");
-    response.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
-    response.setHeader("Cross-Origin-Resource-Policy", "same-origin");
-    response.setHeader("Cache-Control", "no-store");
+    if (isolated) {
+      // COOP + COEP make the page cross-origin isolated: SharedArrayBuffer, so wasm threads.
+      response.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+      response.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
+      response.setHeader("Cross-Origin-Resource-Policy", "same-origin");
+      response.setHeader("Cache-Control", "no-store");
+    }
     const pathname = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
     const file = resolve(base, `.${pathname.endsWith("/") ? `${pathname}index.html` : pathname}`);
     if (file !== base && !file.startsWith(base + sep)) {
@@ -122,7 +155,11 @@ export async function serveStatic(root: string): Promise<StaticServer> {
   const {port} = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((done) => server.close(() => done()))
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections(); // keep-alive sockets a browser left open would hold close() back
+      })
   };
 }
 
