@@ -31,18 +31,23 @@ export function grayCanvas(
   canvas.style.imageRendering = "pixelated";
   const ctx = canvas.getContext("2d")!;
   const image = ctx.createImageData(width, height);
-  for (let i = 0; i < width * height; i++) {
-    let r = pixels[i];
-    let g = r;
-    let b = r;
-    const label = options.mask?.[i] ?? 0;
+  const data = image.data;
+  const mask = options.mask;
+  // Plain indexed writes, no per-pixel arrays: this runs on the main thread for every image shown.
+  for (let i = 0, o = 0; i < width * height; i++, o += 4) {
+    const v = pixels[i]!;
+    const label = mask ? mask[i]! : 0;
     if (label) {
-      const [tr, tg, tb] = MASK_TINTS[label % MASK_TINTS.length];
-      r = Math.round(0.55 * r + 0.45 * tr);
-      g = Math.round(0.55 * g + 0.45 * tg);
-      b = Math.round(0.55 * b + 0.45 * tb);
+      const [tr, tg, tb] = MASK_TINTS[label % MASK_TINTS.length]!;
+      data[o] = Math.round(0.55 * v + 0.45 * tr);
+      data[o + 1] = Math.round(0.55 * v + 0.45 * tg);
+      data[o + 2] = Math.round(0.55 * v + 0.45 * tb);
+    } else {
+      data[o] = v;
+      data[o + 1] = v;
+      data[o + 2] = v;
     }
-    image.data.set([r, g, b, 255], 4 * i);
+    data[o + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
   return canvas;

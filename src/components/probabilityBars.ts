@@ -10,6 +10,8 @@ export interface ProbabilityBarsOptions {
   truth?: string | null;
   /** Accessible name of the list, e.g. "Plane probabilities". */
   label?: string;
+  /** No answer yet: empty bars with placeholders, in the layout the answer will take. */
+  pending?: boolean;
 }
 
 export function probabilityBars(classes: readonly string[], probabilities: readonly number[], options: ProbabilityBarsOptions = {}): HTMLElement {
@@ -17,13 +19,13 @@ export function probabilityBars(classes: readonly string[], probabilities: reado
   const hasTruth = rows.some((r) => r.isTruth);
   const width = options.width ? `${options.width}px` : "100%";
   return html`<div class="probability-bars" style=${{width, maxWidth: "100%"}}>
-    <ol role="list" aria-label=${options.label ?? "class probabilities"}>
-      ${rows.map((r) => html`<li class=${r.isTruth ? "is-truth" : ""}>
+    <div class="probability-list">
+      ${rows.map((r) => html`<div class=${r.isTruth ? "probability-row is-truth" : "probability-row"}>
         <span class="probability-class" title=${r.c}>${r.c}</span>
         <span class="probability-track"><span class="probability-bar" style=${{width: `${(100 * Math.min(1, Math.max(0, r.p))).toFixed(2)}%`}}></span></span>
-        <span class="probability-value">${r.p.toFixed(3)}</span>
-      </li>`)}
-    </ol>
+        <span class="probability-value">${options.pending ? "…" : r.p.toFixed(3)}</span>
+      </div>`)}
+    </div>
     ${hasTruth ? html`<p class="probability-legend"><span class="swatch is-truth"></span> true class <span class="swatch"></span> other classes</p>` : ""}
   </div>`;
 }

@@ -39,6 +39,9 @@ export interface LiveClientOptions {
   stallMs?: number;
 }
 
+/** Delay between showing a class and starting its GA estimate, ms. */
+const GA_START_DELAY_MS = 150;
+
 const initialState = (): LiveState => ({
   phase: "loading", download: {runtime: [0, 0], model: [0, 0]}, ep: null, model: null, promptMs: null, notes: [],
   scoring: false, scored: null, ga: null, gaPending: false, gaProgress: null, error: null, firstAnswerMs: null
@@ -159,7 +162,11 @@ export class LiveClient {
           scoring: false, scored: message, error: null,
           firstAnswerMs: this.state.firstAnswerMs ?? performance.now() - this.started
         });
-        this.requestGa(message.id, message.pixelSizeMm);
+        // The answer is drawn first; GA (875 prompts for a new spacing) starts once the page has painted it,
+        // so the worker's work never competes with that frame on a small machine.
+        setTimeout(() => {
+          if (this.lastScore?.id === message.id && this.lastGa === null) this.requestGa(message.id, message.pixelSizeMm);
+        }, GA_START_DELAY_MS);
         break;
       case "ga":
         if (message.id !== this.lastGa?.id) break;

@@ -15,6 +15,8 @@ import {DEMO_BUNDLE_DIR} from "../../loaders/demo/bundle.js";
 import {loadNodeModel, preprocessImageFile} from "../../loaders/nodeModel.js";
 import {GA_BIN_DAYS} from "../../src/lib/gestationalAge.js";
 import {FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS} from "../../src/lib/prompts.js";
+import {decodeImage} from "../../src/lib/image/decode.js";
+import {estimateGa, GaPromptCache} from "../../src/lib/tasks/gestationalAge.js";
 import {promptClassEmbeddings} from "../../src/lib/tasks/zeroShot.js";
 import {zeroShotProbabilities} from "../../src/lib/zeroShot.js";
 import {describeShared, sharedPath} from "../shared.js";
@@ -76,12 +78,13 @@ function note(line: string): void {
 interface NodeAnswer {
   topClass: string;
   probabilities: Record<string, number>;
+  gaDays: number;
 }
 const nodeAnswers = new Map<string, Promise<NodeAnswer>>();
 let nodeModel: ReturnType<typeof loadNodeModel> | undefined;
 let nodeClassEmbeds: Promise<Float32Array[]> | undefined;
 
-function nodeAnswer(file: string): Promise<NodeAnswer> {
+function nodeAnswer(file: string, pixelSizeMm: number): Promise<NodeAnswer> {
   let answer = nodeAnswers.get(file);
   if (!answer) {
     answer = (async () => {
@@ -93,7 +96,10 @@ function nodeAnswer(file: string): Promise<NodeAnswer> {
       const p = zeroShotProbabilities(embedding, classEmbeds);
       const probabilities = Object.fromEntries(CLASSES.map((c, i) => [c, p[i]]));
       const top = CLASSES.reduce((best, c) => (probabilities[c] > probabilities[best] ? c : best), CLASSES[0]);
-      return {topClass: top, probabilities};
+      // GA with the pixel size the test types into the page, from the same core task the page runs.
+      const raster = decodeImage(new Uint8Array(readFileSync(file)));
+      const ga = await estimateGa(new GaPromptCache(model, model.imageSize), {embed: embedding, width: raster.width, height: raster.height, pixelSizeMm});
+      return {topClass: top, probabilities, gaDays: ga.gaDays};
     })();
     nodeAnswers.set(file, answer);
   }
@@ -318,7 +324,7 @@ describe("the built site (observable build, plain static server, headless Chromi
           const p = live();
           const name = goodImages[0];
           const file = image(name);
-          const expected = nodeAnswer(file); // in parallel with the browser
+          const expected = nodeAnswer(file, labels.get(name)!); // in parallel with the browser
           const {snapshot, ms} = await upload(p, file, {pixelSizeMm: labels.get(name), expect: "ready"});
           const probabilities = expectReady(snapshot, "upload");
           const started = Date.now();
@@ -334,6 +340,7 @@ describe("the built site (observable build, plain static server, headless Chromi
           const diffs = CLASSES.map((c) => Math.abs(probabilities[c] - node.probabilities[c]));
           note(`${setup}: browser vs Node on ${name}: top ${snapshot.topClass} vs ${node.topClass}, max |p diff| ${Math.max(...diffs).toExponential(2)}`);
           expect(snapshot.topClass).toBe(node.topClass);
+          expect(gaDays, `GA in the browser vs Node at ${labels.get(name)} mm/px`).toBe(node.gaDays);
           for (const [i, c] of CLASSES.entries()) expect(diffs[i], `|p(${c})| browser ${probabilities[c]} vs Node ${node.probabilities[c]}`).toBeLessThanOrEqual(PROBABILITY_TOLERANCE);
         }, 180_000);
 

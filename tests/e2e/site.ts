@@ -354,7 +354,8 @@ export const LIVE_RECORDER_SCRIPT = `(() => {
       source: el ? el.getAttribute("data-source") : null,
       gaDays: el ? el.getAttribute("data-ga-days") : null,
       ariaLive: el ? el.getAttribute("aria-live") : null,
-      text: el ? (el.innerText ?? el.textContent ?? "").trim() : ""
+      // textContent, not innerText: innerText forces a layout inside the page's own task and would add to its long tasks.
+      text: el ? (el.textContent ?? "").replace(/\\s+/g, " ").trim() : ""
     };
     const key = JSON.stringify(s);
     if (key === last) return;
