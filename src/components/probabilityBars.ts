@@ -20,12 +20,12 @@ export function probabilityBars(classes: readonly string[], probabilities: reado
   const width = options.width ? `${options.width}px` : "100%";
   return html`<div class="probability-bars" style=${{width, maxWidth: "100%"}}>
     <div class="probability-list">
-      ${rows.map((r) => html`<div class=${r.isTruth ? "probability-row is-truth" : "probability-row"}>
+      ${rows.map((r) => html`<div class=${r.isTruth ? "probability-row is-truth" : "probability-row"} data-class=${r.c}>
         <span class="probability-class" title=${r.c}>${r.c}</span>
         <span class="probability-track"><span class="probability-bar" style=${{width: `${(100 * Math.min(1, Math.max(0, r.p))).toFixed(2)}%`}}></span></span>
         <span class="probability-value">${options.pending ? "…" : r.p.toFixed(3)}</span>
       </div>`)}
     </div>
-    ${hasTruth ? html`<p class="probability-legend"><span class="swatch is-truth"></span> true class <span class="swatch"></span> other classes</p>` : ""}
+    <p class="probability-legend" hidden=${!hasTruth}><span class="swatch is-truth"></span> true class <span class="swatch"></span> other classes</p>
   </div>`;
 }

@@ -26,6 +26,9 @@ const MAX_UPLOAD_PIXELS = 40_000_000;
 /** In the automatic choice, a WebGPU adapter slower than this for one demo image (shaders compiled) loses to WebAssembly. */
 const SLOW_WEBGPU_MS = 3000;
 
+/** Prompts encoded between two checks for newer work while GA runs. */
+const GA_CANCEL_BATCH = 25;
+
 class Cancelled extends Error {}
 
 async function timeOneImage(model: ClipModel): Promise<number> {
@@ -137,7 +140,9 @@ async function init(message: Extract<ToWorker, {type: "init"}>): Promise<void> {
  */
 function cancellableEncoder(model: ClipModel): PromptEncoder {
   return {
-    async encodeTexts(texts, batchSize = 64) {
+    async encodeTexts(texts, requestedBatch = 64) {
+      // Small batches: a new image waits at most one batch (tens of ms) for the GA it supersedes.
+      const batchSize = Math.min(requestedBatch, GA_CANCEL_BATCH);
       const mine = {ga: latest.ga, score: latest.score};
       const out: Float32Array[] = [];
       for (let i = 0; i < texts.length; i += batchSize) {
