@@ -40,7 +40,7 @@ export interface LiveClientOptions {
 }
 
 /** Delay between showing a class and starting its GA estimate, ms. */
-const GA_START_DELAY_MS = 150;
+const GA_START_DELAY_MS = 400;
 
 const initialState = (): LiveState => ({
   phase: "loading", download: {runtime: [0, 0], model: [0, 0]}, ep: null, model: null, promptMs: null, notes: [],

@@ -324,7 +324,8 @@ describe("the built site (observable build, plain static server, headless Chromi
           const p = live();
           const name = goodImages[0];
           const file = image(name);
-          const expected = nodeAnswer(file, labels.get(name)!); // in parallel with the browser
+          // Node's answer first: computed alongside the page, it would compete with it for the CPU and lengthen its tasks.
+          const expected = await nodeAnswer(file, labels.get(name)!);
           const {snapshot, ms} = await upload(p, file, {pixelSizeMm: labels.get(name), expect: "ready"});
           const probabilities = expectReady(snapshot, "upload");
           const started = Date.now();
