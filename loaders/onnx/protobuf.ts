@@ -88,10 +88,7 @@ export class ProtoMessage {
   }
 
   bytes(field: number, value: Uint8Array): this {
-    this.push(tag(field, WIRE_LENGTH_DELIMITED));
-    this.push(encodeVarint(value.byteLength));
-    this.push(value);
-    return this;
+    return this.lengthDelimited(field, value);
   }
 
   string(field: number, value: string): this {
@@ -100,6 +97,11 @@ export class ProtoMessage {
 
   /** A bytes field whose content is produced when the message is written. */
   lazyBytes(field: number, value: LazyBytes): this {
+    return this.lengthDelimited(field, value);
+  }
+
+  /** A length-delimited field: tag, byte length, then the bytes (now or when written). */
+  private lengthDelimited(field: number, value: Uint8Array | LazyBytes): this {
     this.push(tag(field, WIRE_LENGTH_DELIMITED));
     this.push(encodeVarint(value.byteLength));
     this.push(value);

@@ -19,3 +19,16 @@ export interface AnatomyLayout {
   /** Draws the structure centred at (cx, cy) px. */
   draw(scene: Scene, cx: number, cy: number): void;
 }
+
+/** Probes of the limb, face and spine planes (scanned with curved probes, sometimes a linear one). */
+export const SMALL_PART_PROBES: readonly ProbeKind[] = ["curved", "curved", "linear"];
+
+/** The layout of an obstetric plane of half extents `extent` (mm), scanned with `probes`, drawn by `draw`. */
+export function obstetricLayout(
+  extent: {hx: number; hy: number},
+  fill: readonly [number, number],
+  probes: readonly ProbeKind[],
+  draw: AnatomyLayout["draw"]
+): AnatomyLayout {
+  return {halfWidthMm: extent.hx, halfHeightMm: extent.hy, fill, probes, obstetricSurroundings: true, draw};
+}
