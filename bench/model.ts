@@ -115,7 +115,7 @@ export async function run(argv: string[]): Promise<void> {
   for (const variant of ["fp32", "int8"] as const) {
     const dir = join(out, variant);
     log(`importing (${variant}) ...`);
-    const args = ["--import", "tsx", "loaders/cli.ts", "import", "--weights", weights, "--config", values.config!, "--vocab", values.vocab!, "--out", dir];
+    const args = ["--import", "tsx", "loaders/cli.ts", "import", "--weights", weights, "--config", values.config!, "--vocab", values.vocab!, "--out", dir, "--force"];
     if (variant === "int8") args.push("--int8", "--fused");
     const r = await runMeasured(process.execPath, args);
     if (r.code !== 0) throw new Error(`import (${variant}) failed with exit code ${r.code}`);

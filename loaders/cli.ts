@@ -52,6 +52,7 @@ export function buildCli(): Command {
     .option("--fp16", "also write float16-weight graphs", false)
     .option("--int8", "also write int8 dynamic-quantized graphs (faster on CPUs with VNNI)", false)
     .option("--fused", "use onnxruntime contrib fused ops (faster on CPU; onnxruntime-node only)", false)
+    .option("--force", "replace a model bundle already at --out (never anything that is not a bundle)", false)
     .action(async (opts) => {
       const {importModel} = await import("./importer.js");
       const manifest = await importModel({
@@ -65,6 +66,7 @@ export function buildCli(): Command {
         fp16: opts.fp16,
         int8: opts.int8,
         fused: opts.fused,
+        force: opts.force,
         log
       });
       print({bundle: resolve(opts.out), manifest});
@@ -218,7 +220,7 @@ export function buildCli(): Command {
         bundleDir = resolve(CACHE_DIR, "demo-eval-bundle");
         await importModel({
           weights: join(opts.source, "weights.pt"), config: join(opts.source, "config.json"), vocab: join(opts.source, "merges.txt"),
-          outDir: bundleDir, id: "fetalclip-demo-eval", log
+          outDir: bundleDir, id: "fetalclip-demo-eval", force: true, log
         });
       } else if (!bundleDir) {
         const {ensureDemoBundle} = await import("./demo/bundle.js");

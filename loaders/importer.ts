@@ -1,8 +1,8 @@
 // open_clip checkpoint + config + BPE vocab -> a model bundle (models/<id>/):
 // model.json, image.onnx, text.onnx (+ fp16 / int8 variants) and the vocab file.
-import {copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from "node:fs";
 import {basename, dirname, join, resolve} from "node:path";
-import {OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type ModelManifest, type SourceFile} from "../src/lib/bundle.js";
+import {BUNDLE_FORMAT, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type ModelManifest, type SourceFile} from "../src/lib/bundle.js";
 import {readMergesFile, Tokenizer} from "../src/lib/tokenizer.js";
 import {sha256File} from "./checkpoint/hash.js";
 import {openCheckpoint} from "./checkpoint/index.js";
@@ -29,7 +29,37 @@ export interface ImportOptions {
   fused?: boolean;
   /** Free-form model card merged into model.json. */
   card?: Record<string, unknown>;
+  /** Replace an existing bundle at outDir (never anything else); without it, an existing bundle is refused. */
+  force?: boolean;
   log?: (message: string) => void;
+}
+
+/**
+ * What may be written at `outDir`: a new or empty folder, or (with force) an existing
+ * model bundle. Anything else is the user's and is refused before any work, so an
+ * import never deletes or overwrites what the project did not write.
+ */
+export function checkImportTarget(outDir: string, force = false): "new" | "empty" | "bundle" {
+  let stat;
+  try {
+    stat = lstatSync(outDir);
+  } catch {
+    return "new";
+  }
+  if (!stat.isDirectory()) throw new Error(`--out ${outDir}: a file (not a folder) is there; choose a new folder for the bundle`);
+  const names = readdirSync(outDir);
+  if (names.length === 0) return "empty";
+  let isBundle = false;
+  try {
+    isBundle = JSON.parse(readFileSync(join(outDir, "model.json"), "utf8"))?.format === BUNDLE_FORMAT;
+  } catch {
+    isBundle = false;
+  }
+  if (!isBundle) {
+    throw new Error(`--out ${outDir}: the folder is not empty and is not a model bundle (${names.length} entries, e.g. ${names.slice(0, 3).join(", ")}); choose a new or empty folder`);
+  }
+  if (!force) throw new Error(`--out ${outDir}: a model bundle is already there; add --force to replace it`);
+  return "bundle";
 }
 
 function countParams(state: StateDict, prefix: (key: string) => boolean): number {
@@ -67,12 +97,14 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
     throw new Error(`${options.vocab}: the BPE vocabulary has ${tokenizer.vocabSize} tokens but text_cfg.vocab_size is ${config.text_cfg.vocab_size}`);
   }
   const outDir = resolve(options.outDir);
+  const target = checkImportTarget(outDir, options.force);
   const id = options.id ?? basename(outDir);
   const tmpDir = join(dirname(outDir), `.${basename(outDir)}.importing-${process.pid}`);
   rmSync(tmpDir, {recursive: true, force: true});
   mkdirSync(tmpDir, {recursive: true});
-  const state = openCheckpoint(options.weights);
+  let state: StateDict | undefined;
   try {
+    state = openCheckpoint(options.weights);
     log(`checkpoint ${options.weights}: ${state.format}, ${state.keys().length} tensors`);
     const logitScale = scalar(state, "logit_scale");
     const files: ModelManifest["files"] = {image: "image.onnx", text: "text.onnx"};
@@ -130,15 +162,23 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
       ...(options.card ? {card: options.card} : {})
     };
     writeFileSync(join(tmpDir, "model.json"), JSON.stringify(manifest, null, 2) + "\n");
-    rmSync(outDir, {recursive: true, force: true});
-    mkdirSync(dirname(outDir), {recursive: true});
-    renameSync(tmpDir, outDir);
+    // The new bundle is complete: swap it in; an old bundle goes only once the new one is in place.
+    checkImportTarget(outDir, options.force);
+    const old = target === "bundle" || target === "empty" ? join(dirname(outDir), `.${basename(outDir)}.replaced-${process.pid}`) : null;
+    if (old) renameSync(outDir, old);
+    try {
+      renameSync(tmpDir, outDir);
+    } catch (error) {
+      if (old) renameSync(old, outDir);
+      throw error;
+    }
+    if (old) rmSync(old, {recursive: true, force: true});
     log(`bundle ${id} written to ${outDir}`);
     return manifest;
   } catch (error) {
     rmSync(tmpDir, {recursive: true, force: true});
     throw error;
   } finally {
-    state.close();
+    state?.close();
   }
 }

@@ -1,7 +1,7 @@
 // The `fetalclip` CLI end to end on the open_clip fixture: import, tokenize, embed, verify,
 // and the clear errors a user gets for bad input.
 import {execFileSync, spawnSync} from "node:child_process";
-import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs";
+import {copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {afterAll, beforeAll, expect, test} from "vitest";
@@ -112,6 +112,53 @@ describeShared("fetalclip CLI on the openclip-micro fixture", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cut\.pt/);
     expect(spawnSync("ls", [out]).status).not.toBe(0);
+  });
+
+  test("no temporary folder survives a failed import", () => {
+    const leftovers = readdirSync(tmp).filter((name) => name.includes(".importing-") || name.includes(".replaced-"));
+    expect(leftovers).toEqual([]);
+  });
+
+  test("--out never deletes or overwrites what is not a bundle: a non-empty folder, a file, the working directory", () => {
+    const importInto = (out: string, extra: string[] = [], cwd?: string) =>
+      spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "loaders/cli.ts"), "import", "--weights", fixture("weights.pt"), "--config", fixture("config.json"), "--vocab", vocab(), "--out", out, ...extra], {cwd: cwd ?? repoRoot, encoding: "utf8"});
+    const mine = join(tmp, "my-folder");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "notes.txt"), "precious");
+    for (const extra of [[], ["--force"]]) {
+      const r = importInto(mine, extra);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`--out ${mine}: the folder is not empty and is not a model bundle`);
+      expect(readdirSync(mine)).toEqual(["notes.txt"]);
+      expect(readFileSync(join(mine, "notes.txt"), "utf8")).toBe("precious");
+    }
+    // A failed import (a bad config) leaves the folder as it was too.
+    const bad = join(tmp, "bad-config-2.json");
+    writeFileSync(bad, "{");
+    const failed = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "loaders/cli.ts"), "import", "--weights", fixture("weights.pt"), "--config", bad, "--vocab", vocab(), "--out", mine], {cwd: repoRoot, encoding: "utf8"});
+    expect(failed.status).toBe(1);
+    expect(readdirSync(mine)).toEqual(["notes.txt"]);
+    const file = join(tmp, "a-file");
+    writeFileSync(file, "keep me");
+    const onFile = importInto(file);
+    expect(onFile.status).toBe(1);
+    expect(onFile.stderr).toContain("a file (not a folder) is there");
+    expect(readFileSync(file, "utf8")).toBe("keep me");
+    const dot = importInto(".", [], mine);
+    expect(dot.status).toBe(1);
+    expect(readdirSync(mine)).toEqual(["notes.txt"]);
+    expect(readdirSync(tmp).filter((name) => name.includes(".importing-") || name.includes(".replaced-"))).toEqual([]);
+  });
+
+  test("an existing bundle is replaced only with --force, and atomically", () => {
+    const refused = cli(["import", "--weights", fixture("weights.pt"), "--config", fixture("config.json"), "--vocab", vocab(), "--out", bundle]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("a model bundle is already there; add --force to replace it");
+    const before = JSON.parse(readFileSync(join(bundle, "model.json"), "utf8")).source.importedAt;
+    const replaced = cliJson<{manifest: {source: {importedAt: string}; files: Record<string, string>}}>(["import", "--weights", fixture("weights.pt"), "--config", fixture("config.json"), "--vocab", vocab(), "--out", bundle, "--fp16", "--force"]);
+    expect(replaced.manifest.source.importedAt > before).toBe(true);
+    expect(JSON.parse(readFileSync(join(bundle, "model.json"), "utf8")).source.importedAt).toBe(replaced.manifest.source.importedAt);
+    expect(readdirSync(tmp).filter((name) => name.includes(".replaced-") || name.includes(".importing-"))).toEqual([]);
   });
 
   test("a bundle copied elsewhere still embeds (no absolute paths inside)", () => {

@@ -50,6 +50,8 @@ export async function ensureDemoBundle(options: {log?: (m: string) => void; forc
     name: "FetalCLIP demo (phantom-trained)",
     licence: "MIT (trained by this project on its own procedural phantom)",
     card,
+    // The project's own bundle, imported from its committed sources: replacing it is safe.
+    force: true,
     log
   });
   // The committed PyTorch reference outputs prove the import on every fresh install.
