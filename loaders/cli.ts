@@ -21,6 +21,31 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/**
+ * Refuses, before any work, an output file that cannot be written (a folder, a read-only or
+ * special place, a missing folder): opened for writing without truncating it, or created and
+ * removed again when it is not there yet.
+ */
+async function checkWritable(path: string, flag: string): Promise<void> {
+  const {closeSync, openSync, statSync, unlinkSync} = await import("node:fs");
+  const target = resolve(path);
+  let exists = false;
+  try {
+    const stat = statSync(target);
+    if (stat.isDirectory()) throw new Error(`${flag} ${path}: is a folder; give a file name`);
+    if (!stat.isFile()) throw new Error(`${flag} ${path}: is not a regular file`);
+    exists = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    closeSync(openSync(target, exists ? "r+" : "wx"));
+    if (!exists) unlinkSync(target);
+  } catch (error) {
+    throw new Error(`${flag} ${path}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was run`);
+  }
+}
+
 async function writeJson(path: string, value: unknown): Promise<void> {
   const {writeFileSync} = await import("node:fs");
   writeFileSync(path, JSON.stringify(value, null, 2) + "\n");
@@ -88,24 +113,38 @@ export function buildCli(): Command {
     .command("embed")
     .description("open_clip encode_image / encode_text embeddings (not normalised)")
     .requiredOption("--model <dir>", "model bundle folder")
-    .option("--images <file...>", "image files (PNG or JPEG)")
+    .option("--images <path...>", "image files (PNG or JPEG) or folders of them")
+    .option("--images-from <file>", "a file listing image paths, one per line ('-': standard input)")
     .option("--texts <text...>", "texts")
     .option("--batch <n>", "batch size", positiveInt, 8)
     .option("--threads <n>", "cpu threads", positiveInt)
     .addOption(variantOption())
     .addOption(epOption())
     .action(async (opts) => {
-      if (!opts.images && !opts.texts) throw new Error("embed: give --images FILE... or --texts TEXT...");
+      if (!opts.images && !opts.imagesFrom && !opts.texts) throw new Error("embed: give --images PATH..., --images-from FILE or --texts TEXT...");
+      const {imageInputs} = await import("./imageInputs.js");
+      const paths = opts.images || opts.imagesFrom ? await imageInputs(opts.images ?? [], opts.imagesFrom) : [];
       const {loadNodeModel, preprocessImageFile} = await import("./nodeModel.js");
       const {model, ep} = await loadNodeModel(opts.model, {ep: opts.ep, threads: opts.threads, variant: opts.variant, log});
       const result: Record<string, unknown> = {};
-      if (opts.images) {
-        const paths: string[] = opts.images;
+      const failed: {path: string; reason: string}[] = [];
+      if (paths.length > 0) {
         const images: {path: string; embedding: number[]}[] = [];
         for (let i = 0; i < paths.length; i += opts.batch) {
-          const chunk = paths.slice(i, i + opts.batch);
-          const {embeddings} = await model.encodeImages(chunk.map((p) => preprocessImageFile(p, model)));
-          chunk.forEach((path, j) => images.push({path, embedding: Array.from(embeddings[j])}));
+          // A bad file is reported and skipped; the rest of the batch goes on.
+          const chunk: {path: string; pixels: Float32Array}[] = [];
+          for (const path of paths.slice(i, i + opts.batch)) {
+            try {
+              chunk.push({path, pixels: preprocessImageFile(path, model)});
+            } catch (error) {
+              const reason = (error as Error).message.replace(`${path}: `, "").replace(/^decodeImage: /, "");
+              failed.push({path, reason});
+              log(`embed: skipped ${path}: ${reason}`);
+            }
+          }
+          if (chunk.length === 0) continue;
+          const {embeddings} = await model.encodeImages(chunk.map((c) => c.pixels));
+          chunk.forEach(({path}, j) => images.push({path, embedding: Array.from(embeddings[j]!)}));
           if (paths.length > opts.batch) log(`embedded ${images.length}/${paths.length} images`);
         }
         result.images = images;
@@ -117,7 +156,12 @@ export function buildCli(): Command {
         result.texts = texts.map((text, i) => ({text, embedding: Array.from(embeddings[i])}));
         result.textEp = ep.text;
       }
+      if (failed.length > 0) result.failed = failed;
       print(result);
+      if (failed.length > 0) {
+        log(`embed: ${failed.length} of ${paths.length} images failed (listed under "failed")`);
+        process.exitCode = 1;
+      }
     });
 
   program
@@ -142,6 +186,7 @@ export function buildCli(): Command {
     .addOption(epOption())
     .addOption(variantOption())
     .action(async (opts) => {
+      if (opts.out) await checkWritable(opts.out, "--out");
       const {evaluateRealData, summariseRealData} = await import("./evaluation/realData.js");
       const result = await evaluateRealData({
         bundleDir: opts.model, planesDbDir: opts.planesDb, africanDir: opts.african, hc18Dir: opts.hc18, ep: opts.ep, variant: opts.variant, log
@@ -211,6 +256,7 @@ export function buildCli(): Command {
     .option("--threads <n>", "cpu threads", positiveInt, 2)
     .option("--out <file>", "also write the full report (confusion matrices) as JSON")
     .action(async (opts) => {
+      if (opts.out) await checkWritable(opts.out, "--out");
       const {evaluateDemo, summariseDemoEvaluation} = await import("./demo/evaluate.js");
       let bundleDir: string = opts.bundle;
       if (opts.bundle && opts.source) throw new Error("demo evaluate: give --bundle or --source, not both");
@@ -253,6 +299,8 @@ export function buildCli(): Command {
     .action(async (opts) => {
       const {evaluateRealData, summariseRealData} = await import("./evaluation/realData.js");
       const {realDataDirs, writeRealDataCard} = await import("./demo/realDataCard.js");
+      if (opts.out) await checkWritable(opts.out, "--out");
+      if (opts.card) await checkWritable(opts.card, "--card");
       let bundleDir: string = opts.bundle;
       if (!bundleDir) {
         const {ensureDemoBundle} = await import("./demo/bundle.js");

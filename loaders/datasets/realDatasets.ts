@@ -3,7 +3,7 @@
 // planes (Sendra-Balcells et al., Sci Rep 2023) and HC18 (van den Heuvel et al.,
 // PLoS ONE 2018). Each gives image paths with labels named as FetalCLIP's prompts.
 import {existsSync, readFileSync} from "node:fs";
-import {join} from "node:path";
+import {join, relative, resolve} from "node:path";
 import {csvParse, dsvFormat} from "d3-dsv";
 import {brainSubplaneOf, planeClassOf} from "../../src/lib/prompts.js";
 
@@ -42,6 +42,18 @@ function locate(dir: string, csvNames: readonly string[], imageDirs: readonly st
   return {csv, images};
 }
 
+/**
+ * `images/<name>`, refusing names from the CSV that would leave the image folder
+ * ("../../x", absolute paths, folders): a labels file is data, not a set of paths.
+ */
+function imagePath(images: string, name: string, file: string, row: number): string {
+  const path = resolve(images, name);
+  if (name === "" || /[\\/]/.test(name) || name === "." || name === ".." || relative(images, path).startsWith("..")) {
+    throw new Error(`${file}: row ${row + 2}: image name ${JSON.stringify(name)} is not a file name inside ${images}`);
+  }
+  return path;
+}
+
 function column(row: Record<string, string>, name: string, file: string): string {
   const value = row[name];
   if (value === undefined) throw new Error(`${file}: column "${name}" is missing`);
@@ -51,8 +63,8 @@ function column(row: Record<string, string>, name: string, file: string): string
 /** FETAL_PLANES_DB: labels.csv (or the release's FETAL_PLANES_DB_data.csv) with Image_name, Patient_num, Plane, Brain_plane. */
 export function readFetalPlanesDb(dir: string): PlaneImage[] {
   const {csv: file, images} = locate(dir, ["labels.csv", "FETAL_PLANES_DB_data.csv"], ["images", "Images"]);
-  return readCsv(file).map((row) => ({
-    path: join(images, column(row, "Image_name", file).replace(/(\.png)?$/, ".png")),
+  return readCsv(file).map((row, i) => ({
+    path: imagePath(images, column(row, "Image_name", file).replace(/(\.png)?$/, ".png"), file, i),
     patientId: column(row, "Patient_num", file),
     plane: planeClassOf(column(row, "Plane", file)),
     subPlane: brainSubplaneOf(column(row, "Brain_plane", file))
@@ -62,8 +74,8 @@ export function readFetalPlanesDb(dir: string): PlaneImage[] {
 /** African planes: labels.csv with Patient_num, Plane, Center, Image_name (no extension). */
 export function readAfricanPlanes(dir: string): PlaneImage[] {
   const {csv: file, images} = locate(dir, ["labels.csv"], ["images"]);
-  return readCsv(file).map((row) => ({
-    path: join(images, `${column(row, "Image_name", file)}.png`),
+  return readCsv(file).map((row, i) => ({
+    path: imagePath(images, `${column(row, "Image_name", file)}.png`, file, i),
     patientId: `${column(row, "Center", file)}-${column(row, "Patient_num", file)}`,
     plane: planeClassOf(column(row, "Plane", file)),
     subPlane: null
@@ -73,8 +85,8 @@ export function readAfricanPlanes(dir: string): PlaneImage[] {
 /** HC18 training set: labels.csv (or the release's training_set_pixel_size_and_HC.csv) with filename, pixel size(mm), head circumference (mm). */
 export function readHc18(dir: string): HeadImage[] {
   const {csv: file, images} = locate(dir, ["labels.csv", "training_set_pixel_size_and_HC.csv"], ["images", "training_set"]);
-  return readCsv(file).map((row) => ({
-    path: join(images, column(row, "filename", file)),
+  return readCsv(file).map((row, i) => ({
+    path: imagePath(images, column(row, "filename", file), file, i),
     pixelSizeMm: Number(column(row, "pixel size(mm)", file)),
     hcMm: Number(column(row, "head circumference (mm)", file))
   }));

@@ -49,7 +49,11 @@ export async function evaluateDemo(options: DemoEvaluationOptions): Promise<Demo
   if (samples.length === 0) throw new Error(`${phantomDir}/manifest.json: no samples in split "${split}"`);
   const {model} = await loadNodeModel(options.bundleDir, {ep: "cpu", threads: options.threads});
   log(`${samples.length} ${split} images; bundle ${model.manifest.id} (${model.imageSize} px)`);
-  const {embeds, sizes} = await encodeImageFiles(model, samples.map((s) => join(phantomDir, s.file)), log);
+  const {embeds, sizes, failed} = await encodeImageFiles(model, samples.map((s) => join(phantomDir, s.file)), log);
+  // The acceptance numbers need every held-out image: a damaged phantom is regenerated, not scored in part.
+  if (failed.length > 0) {
+    throw new Error(`${phantomDir}: ${failed.length} image(s) cannot be read (${failed.slice(0, 3).map((f) => `${f.path}: ${f.reason}`).join("; ")}); run "fetalclip phantom" again`);
+  }
 
   // Five planes: images of the 5 target planes, predictions over all 9 prompt classes.
   const planeRows = samples.flatMap((s, i) => ((SCORED_PLANES as readonly string[]).includes(s.plane) ? [i] : []));

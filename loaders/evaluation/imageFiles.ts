@@ -6,33 +6,57 @@ import type {ClipModel} from "../../src/lib/clipModel.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
 import {preprocessImage} from "../../src/lib/preprocess.js";
 
-export interface EncodedImages {
-  embeds: Float32Array[];
-  /** Width and height of each file as decoded, px. */
-  sizes: Array<[number, number]>;
+/** A file that could not be used, and why. */
+export interface ImageFailure {
+  path: string;
+  reason: string;
 }
 
-/** Decodes, preprocesses (the bundle's size, mean, std) and embeds image files, 32 at a time. */
+export interface EncodedImages {
+  /** Embeddings of the files that could be read, in input order (ok[k] is the input index of embeds[k]). */
+  embeds: Float32Array[];
+  /** Width and height of each embedded file as decoded, px. */
+  sizes: Array<[number, number]>;
+  ok: number[];
+  /** Missing, unreadable or undecodable files: reported, skipped, never fatal to the batch. */
+  failed: ImageFailure[];
+}
+
+/** Reads and decodes one image file; the error names the file. */
+function readImageFile(path: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === "ENOENT" ? "the file does not exist" : `cannot read it (${(error as Error).message})`);
+  }
+  return decodeImage(bytes);
+}
+
+/** Decodes, preprocesses (the bundle's size, mean, std) and embeds image files, 32 at a time; bad files are skipped and listed. */
 export async function encodeImageFiles(model: ClipModel, paths: readonly string[], log: (m: string) => void = () => {}): Promise<EncodedImages> {
   const {size, mean, std} = model.manifest.image;
-  const embeds: Float32Array[] = [];
-  const sizes: Array<[number, number]> = [];
+  const result: EncodedImages = {embeds: [], sizes: [], ok: [], failed: []};
   const batch = 32;
   for (let i = 0; i < paths.length; i += batch) {
-    const pixels = paths.slice(i, i + batch).map((path) => {
-      let raster;
+    const pixels: Float32Array[] = [];
+    paths.slice(i, i + batch).forEach((path, j) => {
       try {
-        raster = decodeImage(new Uint8Array(readFileSync(path)));
+        const raster = readImageFile(path);
+        pixels.push(preprocessImage(raster, {size, mean, std}));
+        result.sizes.push([raster.width, raster.height]);
+        result.ok.push(i + j);
       } catch (error) {
-        throw new Error(`${path}: ${(error as Error).message}`);
+        const reason = (error as Error).message.replace(/^decodeImage: /, "");
+        result.failed.push({path, reason});
+        log(`  skipped ${path}: ${reason}`);
       }
-      sizes.push([raster.width, raster.height]);
-      return preprocessImage(raster, {size, mean, std});
     });
-    embeds.push(...(await model.encodeImages(pixels)).embeddings);
+    if (pixels.length > 0) result.embeds.push(...(await model.encodeImages(pixels)).embeddings);
     if ((i / batch) % 5 === 4) log(`  ${Math.min(i + batch, paths.length)}/${paths.length} images encoded`);
   }
-  return {embeds, sizes};
+  return result;
 }
 
 /** Median image-encoder latency at batch 1 (ms) over 30 runs after 3 warm-ups. */

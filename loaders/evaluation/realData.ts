@@ -16,7 +16,7 @@ import {loadNodeModel} from "../nodeModel.js";
 import type {ExecutionProvider} from "../session.js";
 import {zeroShotGa} from "../../src/lib/tasks/gestationalAge.js";
 import {zeroShotClassify} from "../../src/lib/tasks/zeroShot.js";
-import {encodeImageFiles} from "./imageFiles.js";
+import {encodeImageFiles, type ImageFailure} from "./imageFiles.js";
 
 export interface ClassificationReport {
   images: number;
@@ -37,9 +37,9 @@ export interface GaReport {
 export interface RealDataReport {
   bundle: string;
   datasets: {
-    planesDb?: {dir: string; planes: ClassificationReport; subPlanes: ClassificationReport | null};
-    african?: {dir: string; planes: ClassificationReport};
-    hc18?: {dir: string; ga: GaReport};
+    planesDb?: {dir: string; planes: ClassificationReport; subPlanes: ClassificationReport | null; skipped: ImageFailure[]};
+    african?: {dir: string; planes: ClassificationReport; skipped: ImageFailure[]};
+    hc18?: {dir: string; ga: GaReport; skipped: ImageFailure[]};
   };
   seconds: number;
 }
@@ -69,15 +69,19 @@ function report(scores: ClassificationScores, confusion: ConfusionMatrix): Class
 async function planesReport(model: ClipModel, images: PlaneImage[], log: (m: string) => void) {
   const labelled = images.filter((im) => im.plane !== null);
   if (labelled.length === 0) throw new Error("no images with a FetalCLIP plane label");
-  const {embeds} = await encodeImageFiles(model, labelled.map((im) => im.path), log);
-  const planes = await zeroShotClassify(model, embeds, labelled.map((im) => im.plane!), FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS);
-  const brain = labelled.flatMap((im, i) => (im.plane === "brain" && im.subPlane ? [i] : []));
+  const encoded = await encodeImageFiles(model, labelled.map((im) => im.path), log);
+  const {embeds} = encoded;
+  if (embeds.length === 0) throw new Error(`none of the ${labelled.length} images could be read (first: ${encoded.failed[0]?.path}: ${encoded.failed[0]?.reason})`);
+  const scoredImages = encoded.ok.map((i) => labelled[i]!);
+  const planes = await zeroShotClassify(model, embeds, scoredImages.map((im) => im.plane!), FIVE_PLANES_CLASSES, FIVE_PLANES_PROMPTS);
+  const brain = scoredImages.flatMap((im, i) => (im.plane === "brain" && im.subPlane ? [i] : []));
   const subPlanes = brain.length > 0
-    ? await zeroShotClassify(model, brain.map((i) => embeds[i]!), brain.map((i) => labelled[i]!.subPlane!), BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS)
+    ? await zeroShotClassify(model, brain.map((i) => embeds[i]!), brain.map((i) => scoredImages[i]!.subPlane!), BRAIN_SUBPLANE_CLASSES, BRAIN_SUBPLANE_PROMPTS)
     : null;
   return {
     planes: report(planes.scores, planes.confusion),
-    subPlanes: subPlanes ? report(subPlanes.scores, subPlanes.confusion) : null
+    subPlanes: subPlanes ? report(subPlanes.scores, subPlanes.confusion) : null,
+    skipped: encoded.failed
   };
 }
 
@@ -98,16 +102,18 @@ export async function evaluateRealData(options: RealDataOptions): Promise<RealDa
   }
   if (african) {
     log(`African planes: ${african.dir}`);
-    datasets.african = {dir: african.dir, planes: (await planesReport(model, african.images, log)).planes};
+    const {planes, skipped} = await planesReport(model, african.images, log);
+    datasets.african = {dir: african.dir, planes, skipped};
   }
   if (hc18) {
     log(`HC18: ${hc18.dir}`);
     const {heads} = hc18;
-    const {embeds, sizes} = await encodeImageFiles(model, heads.map((h) => h.path), log);
-    const ga = await zeroShotGa(model, heads.map((h, i) => ({
-      embed: embeds[i]!, width: sizes[i]![0], height: sizes[i]![1], pixelSizeMm: h.pixelSizeMm, trueHcMm: h.hcMm
-    })), log);
-    datasets.hc18 = {dir: hc18.dir, ga: {images: heads.length, scored: ga.scored, vpr: ga.vpr, distinctSpacings: ga.distinctSpacings}};
+    const {embeds, sizes, ok, failed} = await encodeImageFiles(model, heads.map((h) => h.path), log);
+    const ga = await zeroShotGa(model, ok.map((headIndex, k) => {
+      const h = heads[headIndex]!;
+      return {embed: embeds[k]!, width: sizes[k]![0], height: sizes[k]![1], pixelSizeMm: h.pixelSizeMm, trueHcMm: h.hcMm};
+    }), log);
+    datasets.hc18 = {dir: hc18.dir, ga: {images: heads.length, scored: ga.scored, vpr: ga.vpr, distinctSpacings: ga.distinctSpacings}, skipped: failed};
   }
   return {bundle: resolve(options.bundleDir), datasets, seconds: (Date.now() - started) / 1000};
 }
@@ -118,6 +124,8 @@ export interface RealDataSummary {
   planesDbSubPlanesMacroF1: number | null;
   africanPlanesMacroF1: number | null;
   hc18GaValidRate: number | null;
+  /** Images listed in the labels that could not be read or decoded (each is in the report's `skipped`). */
+  skippedImages: number;
 }
 
 export function summariseRealData(r: RealDataReport): RealDataSummary {
@@ -126,6 +134,7 @@ export function summariseRealData(r: RealDataReport): RealDataSummary {
     planesDbPlanesMacroF1: d.planesDb?.planes.macroF1 ?? null,
     planesDbSubPlanesMacroF1: d.planesDb?.subPlanes?.macroF1 ?? null,
     africanPlanesMacroF1: d.african?.planes.macroF1 ?? null,
-    hc18GaValidRate: d.hc18?.ga.vpr.rate ?? null
+    hc18GaValidRate: d.hc18?.ga.vpr.rate ?? null,
+    skippedImages: (d.planesDb?.skipped.length ?? 0) + (d.african?.skipped.length ?? 0) + (d.hc18?.skipped.length ?? 0)
   };
 }
