@@ -1,6 +1,10 @@
 // The GA similarity curve of one image: prompt-averaged similarity per GA bin, the
-// predicted GA (solid) and, where the truth is known, the true GA (dashed), with a legend.
-import * as Plot from "@observablehq/plot";
+// predicted GA (solid) and, where the truth is known, the true GA (dashed), with a
+// legend. Drawn with d3's scales, line and axes rather than Plot: it is redrawn on
+// every GA answer in the live page, and Plot's full pipeline cost ~150 ms of the
+// page's main thread per draw on a small machine, d3 a few milliseconds.
+import * as d3 from "d3";
+import {html} from "htl";
 
 export interface GaCurveOptions {
   width?: number;
@@ -8,20 +12,34 @@ export interface GaCurveOptions {
   trueGaDays?: number | null;
 }
 
-export function gaCurve(binDays: readonly number[], dotProducts: readonly number[], predictedGaDays: number, options: GaCurveOptions = {}): SVGSVGElement | HTMLElement {
-  const rules = [{weeks: predictedGaDays / 7, what: "predicted GA"}];
-  if (options.trueGaDays != null) rules.push({weeks: options.trueGaDays / 7, what: "true GA"});
-  return Plot.plot({
-    width: options.width,
-    height: 240,
-    style: {fontSize: "12px"},
-    x: {label: "GA bin (weeks)"},
-    y: {label: "mean prompt similarity ×100", grid: true},
-    color: {domain: rules.map((r) => r.what), range: ["var(--theme-foreground-focus)", "currentColor"], legend: true},
-    marks: [
-      Plot.lineY(dotProducts.map((d, i) => ({weeks: binDays[i]! / 7, d})), {x: "weeks", y: "d", stroke: "currentColor"}),
-      Plot.ruleX(rules.filter((r) => r.what === "predicted GA"), {x: "weeks", stroke: "what", strokeWidth: 2}),
-      Plot.ruleX(rules.filter((r) => r.what === "true GA"), {x: "weeks", stroke: "what", strokeWidth: 2, strokeDasharray: "5 4"})
-    ]
-  });
+const HEIGHT = 240;
+const MARGIN = {top: 12, right: 20, bottom: 34, left: 44};
+
+export function gaCurve(binDays: readonly number[], dotProducts: readonly number[], predictedGaDays: number, options: GaCurveOptions = {}): HTMLElement {
+  const width = Math.max(280, options.width ?? 640);
+  const x = d3.scaleLinear().domain([binDays[0]! / 7, binDays[binDays.length - 1]! / 7]).range([MARGIN.left, width - MARGIN.right]);
+  const [lo, hi] = d3.extent(dotProducts) as [number, number];
+  const y = d3.scaleLinear().domain([lo, hi === lo ? lo + 1 : hi]).nice().range([HEIGHT - MARGIN.bottom, MARGIN.top]);
+  const svg = d3.create("svg").attr("width", width).attr("height", HEIGHT).attr("viewBox", `0 0 ${width} ${HEIGHT}`)
+    .attr("style", "max-width: 100%; height: auto; font: 12px var(--sans-serif); overflow: visible")
+    .attr("role", "img").attr("aria-label", `GA similarity curve; predicted GA ${Math.floor(predictedGaDays / 7)} weeks ${predictedGaDays % 7} days`);
+  svg.append("g").attr("transform", `translate(0,${HEIGHT - MARGIN.bottom})`).call(d3.axisBottom(x).ticks(Math.min(12, width / 60)))
+    .call((g) => g.append("text").attr("x", width - MARGIN.right).attr("y", 30).attr("fill", "currentColor").attr("text-anchor", "end").text("GA bin (weeks) →"));
+  svg.append("g").attr("transform", `translate(${MARGIN.left},0)`).call(d3.axisLeft(y).ticks(5))
+    .call((g) => g.selectAll(".tick line").clone().attr("x2", width - MARGIN.left - MARGIN.right).attr("stroke-opacity", 0.1))
+    .call((g) => g.append("text").attr("x", -MARGIN.left).attr("y", MARGIN.top - 4).attr("fill", "currentColor").attr("text-anchor", "start").text("↑ mean prompt similarity ×100"));
+  svg.append("path").attr("fill", "none").attr("stroke", "currentColor").attr("stroke-width", 1.5)
+    .attr("d", d3.line<number>().x((_, i) => x(binDays[i]! / 7)).y((d) => y(d))(dotProducts as number[]));
+  const rule = (days: number, dashed: boolean) => svg.append("line").attr("x1", x(days / 7)).attr("x2", x(days / 7)).attr("y1", MARGIN.top).attr("y2", HEIGHT - MARGIN.bottom)
+    .attr("stroke", dashed ? "currentColor" : "var(--theme-foreground-focus)").attr("stroke-width", 2).attr("stroke-dasharray", dashed ? "5 4" : null);
+  rule(predictedGaDays, false);
+  const hasTruth = options.trueGaDays != null;
+  if (hasTruth) rule(options.trueGaDays!, true);
+  return html`<figure style="margin: 0; max-width: none">
+    <div class="ga-legend" style="font: 12px var(--sans-serif)">
+      <span class="swatch" style="background: var(--theme-foreground-focus)"></span> predicted GA
+      ${hasTruth ? html`<span style="display: inline-block; width: 1.2em; border-top: 2px dashed currentColor; vertical-align: middle; margin: 0 0.3em 0 1em"></span> true GA` : ""}
+    </div>
+    ${svg.node()}
+  </figure>`;
 }

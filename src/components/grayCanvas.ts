@@ -21,14 +21,28 @@ export function grayCanvas(
   options: {mask?: Uint8Array; scale?: number; width?: number} = {}
 ): HTMLCanvasElement {
   const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  const scale = options.width !== undefined ? options.width / width : options.scale ?? 1;
-  canvas.style.width = `${width * scale}px`;
-  // Height follows the width (and its max-width cap) through the canvas's own aspect ratio.
   canvas.style.height = "auto";
   canvas.style.maxWidth = "100%";
   canvas.style.imageRendering = "pixelated";
+  drawGray(canvas, pixels, width, height, options);
+  return canvas;
+}
+
+/**
+ * Draws into an existing canvas (resized to the raster): a page that shows image after
+ * image keeps one canvas, and so one compositing layer, instead of making a new one each time.
+ */
+export function drawGray(
+  canvas: HTMLCanvasElement,
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  options: {mask?: Uint8Array; scale?: number; width?: number} = {}
+): void {
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const scale = options.width !== undefined ? options.width / width : options.scale ?? 1;
+  canvas.style.width = `${width * scale}px`;
   const ctx = canvas.getContext("2d")!;
   const image = ctx.createImageData(width, height);
   const data = image.data;
@@ -50,5 +64,4 @@ export function grayCanvas(
     data[o + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
-  return canvas;
 }

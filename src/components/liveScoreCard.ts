@@ -4,7 +4,7 @@
 // Bars and image are fluid (CSS), so the card needs no width from resize().
 import {html} from "htl";
 import type {Scored} from "../runtime/liveProtocol.js";
-import {grayCanvas} from "./grayCanvas.js";
+import {drawGray, grayCanvas} from "./grayCanvas.js";
 import {probabilityBars} from "./probabilityBars.js";
 
 export interface LiveScoreCardOptions {
@@ -22,8 +22,8 @@ export interface LiveScoreCard {
 
 export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
   const title = html`<h2>The first image is being scored…</h2>`;
-  const imageBox = html`<div class="live-preview"></div>`;
-  imageBox.append(grayCanvas(new Uint8Array(224 * 224), 224, 224, {width: 336}));
+  const canvas = grayCanvas(new Uint8Array(224 * 224), 224, 224, {width: 336});
+  const imageBox = html`<div class="live-preview">${canvas}</div>`;
   const size = html`<p class="muted">–</p>`;
   const warning = html`<div class="warning" hidden>${options.demoNote}</div>`;
   const planes = html`<div></div>`;
@@ -43,7 +43,7 @@ export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
     update(scored, demo) {
       title.textContent = scored.label;
       const {width, height, grey} = scored.preview;
-      imageBox.replaceChildren(grayCanvas(grey, width, height, {width: 336 * (width / Math.max(width, height))}));
+      drawGray(canvas, grey, width, height, {width: 336 * (width / Math.max(width, height))});
       size.textContent = `${scored.width} × ${scored.height} px${scored.source === "phantom" ? ` at ${scored.pixelSizeMm.toFixed(3)} mm/px` : ""}.`;
       warning.hidden = !(scored.source === "upload" && demo);
       updateBars(planes, options.planeClasses, scored.planes, scored.truth?.plane ?? null);

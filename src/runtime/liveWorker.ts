@@ -26,6 +26,8 @@ const MAX_UPLOAD_PIXELS = 40_000_000;
 /** In the automatic choice, a WebGPU adapter slower than this for one demo image (shaders compiled) loses to WebAssembly. */
 const SLOW_WEBGPU_MS = 3000;
 
+let lastGaProgress = 0;
+
 /** Prompts encoded between two checks for newer work while GA runs. */
 const GA_CANCEL_BATCH = 25;
 
@@ -150,7 +152,11 @@ function cancellableEncoder(model: ClipModel): PromptEncoder {
         await new Promise((resolve) => setTimeout(resolve, 0));
         if (latest.ga !== mine.ga || latest.score !== mine.score) throw new Cancelled("superseded");
         out.push(...(await model.encodeTexts(texts.slice(i, i + batchSize), batchSize)));
-        post({type: "progress", stage: "ga", loadedBytes: out.length, totalBytes: texts.length});
+        // Progress at most twice a second: each message redraws the page's status line.
+        if (performance.now() - lastGaProgress > 500) {
+          lastGaProgress = performance.now();
+          post({type: "progress", stage: "ga", loadedBytes: out.length, totalBytes: texts.length});
+        }
       }
       return out;
     }
