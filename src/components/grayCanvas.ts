@@ -43,7 +43,8 @@ export function drawGray(
   if (canvas.height !== height) canvas.height = height;
   const scale = options.width !== undefined ? options.width / width : options.scale ?? 1;
   canvas.style.width = `${width * scale}px`;
-  const ctx = canvas.getContext("2d")!;
+  // A CPU-backed canvas: we only put pixels; a GPU-backed one would upload each image through the GPU process.
+  const ctx = canvas.getContext("2d", {willReadFrequently: true})!;
   const image = ctx.createImageData(width, height);
   const data = image.data;
   const mask = options.mask;

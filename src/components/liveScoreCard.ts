@@ -32,8 +32,11 @@ export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
   planes.append(probabilityBars(options.planeClasses, zeros(options.planeClasses), {pending: true, label: "Plane probabilities"}));
   subPlanes.append(probabilityBars(options.subPlaneClasses, zeros(options.subPlaneClasses), {pending: true, label: "Brain sub-plane probabilities"}));
   const truthNote = html`<span></span>`;
+  // The symbols answers use, laid out once before the first answer: a glyph missing from the
+  // page font costs a slow font-fallback lookup the first time it is drawn.
+  const glyphs = html`<span aria-hidden="true" style="position: absolute; left: -9999px; font: 12px var(--sans-serif)">× → ↑ … – · <span style="font: 16px var(--serif)">× → ↑ … –</span></span>`;
   const element = html`<div class="grid grid-cols-2">
-    <div class="card">${title}${imageBox}${size}${warning}</div>
+    <div class="card">${glyphs}${title}${imageBox}${size}${warning}</div>
     <div class="card"><h2>Plane probabilities (9 prompt classes)</h2>${planes}
       <h2>Brain sub-plane probabilities</h2>${subPlanes}
       <p class="muted">${truthNote} Sub-plane probabilities mean something only for brain images.</p></div>

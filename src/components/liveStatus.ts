@@ -31,7 +31,7 @@ export function renderLiveStatus(element: HTMLElement, state: LiveState, classes
     const best = scored.planes.indexOf(Math.max(...scored.planes));
     text = `Top plane: ${classes[best]} (probability ${scored.planes[best]!.toFixed(3)})`;
     if (state.ga) text += `; GA estimate ${weeksDays(state.ga.gaDays)} (${state.ga.gaDays} days)`;
-    else if (state.gaPending) text += state.gaProgress ? `; GA: ${state.gaProgress[0]} of ${state.gaProgress[1]} prompts encoded…` : "; estimating GA…";
+    else if (state.gaPending) text += "; estimating GA (875 prompts for a new pixel spacing, a few seconds)…";
   }
   region.textContent = text;
   region.classList.toggle("live-error", Boolean(state.error));

@@ -19,10 +19,9 @@ export interface LiveState {
   /** An image is being scored. */
   scoring: boolean;
   scored: Scored | null;
-  /** GA of the scored image, once estimated; gaProgress counts prompts encoded while it runs. */
+  /** GA of the scored image, once estimated. */
   ga: GaDone | null;
   gaPending: boolean;
-  gaProgress: [number, number] | null;
   /** The one current error: where it happened and what to do. */
   error: {stage: string; message: string} | null;
   /** ms from the client's start to the first scored image. */
@@ -44,7 +43,7 @@ const GA_START_DELAY_MS = 400;
 
 const initialState = (): LiveState => ({
   phase: "loading", download: {runtime: [0, 0], model: [0, 0]}, ep: null, model: null, promptMs: null, notes: [],
-  scoring: false, scored: null, ga: null, gaPending: false, gaProgress: null, error: null, firstAnswerMs: null
+  scoring: false, scored: null, ga: null, gaPending: false, error: null, firstAnswerMs: null
 });
 
 export class LiveClient {
@@ -63,6 +62,11 @@ export class LiveClient {
     this.start();
   }
 
+  /** The state now. */
+  get current(): LiveState {
+    return this.state;
+  }
+
   /** Calls `listener` now and on every change; returns the unsubscribe function. */
   subscribe(listener: (state: LiveState) => void): () => void {
     this.listeners.add(listener);
@@ -75,7 +79,7 @@ export class LiveClient {
     const id = this.nextId++;
     this.lastScore = {id, input};
     this.lastGa = null;
-    this.update({scoring: true, ga: null, gaPending: false, gaProgress: null, error: null});
+    this.update({scoring: true, ga: null, gaPending: false, error: null});
     if (this.state.phase === "ready") this.send({type: "score", id, input});
   }
 
@@ -97,7 +101,7 @@ export class LiveClient {
   private requestGa(scoreId: number, pixelSizeMm: number): void {
     const id = this.nextId++;
     this.lastGa = {id, scoreId, pixelSizeMm};
-    this.update({gaPending: true, gaProgress: null, ga: null, error: null});
+    this.update({gaPending: true, ga: null, error: null});
     this.send({type: "ga", id, scoreId, pixelSizeMm});
   }
 
@@ -133,7 +137,7 @@ export class LiveClient {
     this.worker?.terminate();
     this.ep = "wasm";
     this.update({
-      phase: "loading", ep: null, download: {runtime: [0, 0], model: [0, 0]}, ga: null, gaPending: false, gaProgress: null, error: null,
+      phase: "loading", ep: null, download: {runtime: [0, 0], model: [0, 0]}, ga: null, gaPending: false, error: null,
       notes: [...this.state.notes, `${reason}; the model now runs on WebAssembly (CPU) instead.`]
     });
     this.start();
@@ -148,8 +152,7 @@ export class LiveClient {
   private receive(message: FromWorker): void {
     switch (message.type) {
       case "progress":
-        if (message.stage === "ga") this.update({gaProgress: [message.loadedBytes, message.totalBytes]});
-        else this.update({download: {...this.state.download, [message.stage]: [message.loadedBytes, message.totalBytes]}});
+        this.update({download: {...this.state.download, [message.stage]: [message.loadedBytes, message.totalBytes]}});
         break;
       case "ready":
         this.update({phase: "ready", ep: message.ep, model: message.model, promptMs: message.promptMs, notes: [...this.state.notes, ...message.notes]});
@@ -170,7 +173,7 @@ export class LiveClient {
         break;
       case "ga":
         if (message.id !== this.lastGa?.id) break;
-        this.update({ga: message, gaPending: false, gaProgress: null});
+        this.update({ga: message, gaPending: false});
         break;
       case "cancelled":
         break;

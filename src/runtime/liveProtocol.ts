@@ -62,8 +62,8 @@ export interface GaDone {
 }
 
 export type FromWorker =
-  /** Download progress (bytes) of the runtime and the model; for "ga", prompts encoded so far. */
-  | {type: "progress"; stage: "runtime" | "model" | "ga"; loadedBytes: number; totalBytes: number}
+  /** Download progress (bytes) of the runtime and the model. */
+  | {type: "progress"; stage: "runtime" | "model"; loadedBytes: number; totalBytes: number}
   | {type: "ready"; ep: {image: WebExecutionProvider; text: WebExecutionProvider}; model: {id: string; name: string; imageSize: number; demo: boolean}; promptMs: number; log: string[]; notes: string[]}
   | Scored
   | GaDone

@@ -26,8 +26,6 @@ const MAX_UPLOAD_PIXELS = 40_000_000;
 /** In the automatic choice, a WebGPU adapter slower than this for one demo image (shaders compiled) loses to WebAssembly. */
 const SLOW_WEBGPU_MS = 3000;
 
-let lastGaProgress = 0;
-
 /** Prompts encoded between two checks for newer work while GA runs. */
 const GA_CANCEL_BATCH = 25;
 
@@ -137,8 +135,8 @@ async function init(message: Extract<ToWorker, {type: "init"}>): Promise<void> {
 }
 
 /**
- * The model's text encoder for GA prompts: between batches it reports progress and
- * checks whether a newer GA request or a new image made this work moot.
+ * The model's text encoder for GA prompts: between batches it checks whether a newer
+ * GA request or a new image made this work moot.
  */
 function cancellableEncoder(model: ClipModel): PromptEncoder {
   return {
@@ -151,12 +149,9 @@ function cancellableEncoder(model: ClipModel): PromptEncoder {
         // Let queued messages in (a run resolves through microtasks only), then see whether they supersede this one.
         await new Promise((resolve) => setTimeout(resolve, 0));
         if (latest.ga !== mine.ga || latest.score !== mine.score) throw new Cancelled("superseded");
+        // No progress messages while GA runs: each would redraw the page, whose frames are
+        // slowest exactly while this worker keeps a core busy.
         out.push(...(await model.encodeTexts(texts.slice(i, i + batchSize), batchSize)));
-        // Progress at most twice a second: each message redraws the page's status line.
-        if (performance.now() - lastGaProgress > 500) {
-          lastGaProgress = performance.now();
-          post({type: "progress", stage: "ga", loadedBytes: out.length, totalBytes: texts.length});
-        }
       }
       return out;
     }
