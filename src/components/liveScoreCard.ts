@@ -4,7 +4,7 @@
 // Bars and image are fluid (CSS), so the card needs no width from resize().
 import {html} from "htl";
 import type {Scored} from "../runtime/liveProtocol.js";
-import {drawGray, grayCanvas} from "./grayCanvas.js";
+
 import {probabilityBars} from "./probabilityBars.js";
 
 export interface LiveScoreCardOptions {
@@ -22,8 +22,11 @@ export interface LiveScoreCard {
 
 export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
   const title = html`<h2>The first image is being scored…</h2>`;
-  const canvas = grayCanvas(new Uint8Array(224 * 224), 224, 224, {width: 336});
-  const imageBox = html`<div class="live-preview">${canvas}</div>`;
+  // An <img> of the PNG the worker made: the browser decodes it off the main thread (drawing
+  // pixels into a canvas here cost up to several hundred ms of rendering on a small machine).
+  const image = html`<img alt="" decoding="async" width="336" height="336" style="max-width: 100%; height: auto; image-rendering: pixelated; background: #000">` as HTMLImageElement;
+  let imageUrl: string | null = null;
+  const imageBox = html`<div class="live-preview">${image}</div>`;
   const size = html`<p class="muted">–</p>`;
   const warning = html`<div class="warning" hidden>${options.demoNote}</div>`;
   const planes = html`<div></div>`;
@@ -45,8 +48,14 @@ export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
     element,
     update(scored, demo) {
       title.textContent = scored.label;
-      const {width, height, grey} = scored.preview;
-      drawGray(canvas, grey, width, height, {width: 336 * (width / Math.max(width, height))});
+      const {width, height, png} = scored.preview;
+      const url = URL.createObjectURL(new Blob([png as BlobPart], {type: "image/png"}));
+      image.width = Math.round(336 * (width / Math.max(width, height)));
+      image.height = Math.round(336 * (height / Math.max(width, height)));
+      image.alt = `the image scored: ${scored.label}`;
+      image.src = url;
+      if (imageUrl) URL.revokeObjectURL(imageUrl);
+      imageUrl = url;
       size.textContent = `${scored.width} × ${scored.height} px${scored.source === "phantom" ? ` at ${scored.pixelSizeMm.toFixed(3)} mm/px` : ""}.`;
       warning.hidden = !(scored.source === "upload" && demo);
       updateBars(planes, options.planeClasses, scored.planes, scored.truth?.plane ?? null);

@@ -34,8 +34,8 @@ export interface Scored {
   id: number;
   source: "phantom" | "upload";
   label: string;
-  /** A grey preview of what was scored, at most PREVIEW_SIDE px on its longer side. */
-  preview: {width: number; height: number; grey: Uint8Array};
+  /** A grey preview of what was scored, at most PREVIEW_SIDE px on its longer side, as a PNG file (decoded by the browser off the main thread). */
+  preview: {width: number; height: number; png: Uint8Array};
   /** Size of the image as decoded (px) and its pixel size (mm/px). */
   width: number;
   height: number;

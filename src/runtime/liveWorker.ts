@@ -3,6 +3,7 @@
 // on request, off the page's main thread. Messages are handled one at a time
 // (a queue), so no two runs ever overlap on a session, and work superseded by a
 // newer request is dropped. Bundled for the site by src/data/live-worker.js.ts.
+import {encode as encodePng} from "fast-png";
 import {parseManifest} from "../lib/bundle.js";
 import {decodeImage} from "../lib/image/decode.js";
 import {toRgb8} from "../lib/image/convert.js";
@@ -158,7 +159,7 @@ function cancellableEncoder(model: ClipModel): PromptEncoder {
   };
 }
 
-function previewOf(raster: RasterImage): {width: number; height: number; grey: Uint8Array} {
+function previewOf(raster: RasterImage): {width: number; height: number; png: Uint8Array} {
   const rgb = toRgb8(raster);
   const step = Math.max(1, Math.ceil(Math.max(rgb.width, rgb.height) / PREVIEW_SIDE));
   const width = Math.floor(rgb.width / step) || 1;
@@ -170,7 +171,7 @@ function previewOf(raster: RasterImage): {width: number; height: number; grey: U
       grey[y * width + x] = Math.round(0.299 * rgb.data[i]! + 0.587 * rgb.data[i + 1]! + 0.114 * rgb.data[i + 2]!);
     }
   }
-  return {width, height, grey};
+  return {width, height, png: encodePng({width, height, data: grey, channels: 1, depth: 8})};
 }
 
 function imageOf(input: LiveInput): {raster: RasterImage; pixelSizeMm: number; truth: Truth | null; label: string} {
@@ -221,7 +222,7 @@ async function score(id: number, input: LiveInput): Promise<void> {
       type: "scored", id, source: input.kind, label: image.label, preview, width: image.raster.width, height: image.raster.height,
       pixelSizeMm: image.pixelSizeMm, truth: image.truth, planes, subPlanes, encodeMs, totalMs: performance.now() - started
     },
-    [preview.grey.buffer as ArrayBuffer]
+    [preview.png.buffer as ArrayBuffer]
   );
 }
 
