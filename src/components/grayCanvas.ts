@@ -21,26 +21,11 @@ export function grayCanvas(
   options: {mask?: Uint8Array; scale?: number; width?: number} = {}
 ): HTMLCanvasElement {
   const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
   canvas.style.height = "auto";
   canvas.style.maxWidth = "100%";
   canvas.style.imageRendering = "pixelated";
-  drawGray(canvas, pixels, width, height, options);
-  return canvas;
-}
-
-/**
- * Draws into an existing canvas (resized to the raster): a page that shows image after
- * image keeps one canvas, and so one compositing layer, instead of making a new one each time.
- */
-export function drawGray(
-  canvas: HTMLCanvasElement,
-  pixels: Uint8Array,
-  width: number,
-  height: number,
-  options: {mask?: Uint8Array; scale?: number; width?: number} = {}
-): void {
-  if (canvas.width !== width) canvas.width = width;
-  if (canvas.height !== height) canvas.height = height;
   const scale = options.width !== undefined ? options.width / width : options.scale ?? 1;
   canvas.style.width = `${width * scale}px`;
   // A CPU-backed canvas: we only put pixels; a GPU-backed one would upload each image through the GPU process.
@@ -65,4 +50,5 @@ export function drawGray(
     data[o + 3] = 255;
   }
   ctx.putImageData(image, 0, 0);
+  return canvas;
 }

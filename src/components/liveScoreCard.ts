@@ -3,7 +3,7 @@
 // lengths and order), so an answer costs the page a small layout, never a rebuild.
 // Bars and image are fluid (CSS), so the card needs no width from resize().
 import {html} from "htl";
-import type {Scored} from "../runtime/liveProtocol.js";
+import {PREVIEW_SIDE, type Scored} from "../runtime/liveProtocol.js";
 
 import {probabilityBars} from "./probabilityBars.js";
 
@@ -24,7 +24,7 @@ export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
   const title = html`<h2>The first image is being scored…</h2>`;
   // An <img> of the PNG the worker made: the browser decodes it off the main thread (drawing
   // pixels into a canvas here cost up to several hundred ms of rendering on a small machine).
-  const image = html`<img alt="" decoding="async" width="336" height="336" style="max-width: 100%; height: auto; image-rendering: pixelated; background: #000">` as HTMLImageElement;
+  const image = html`<img alt="" decoding="async" width=${PREVIEW_SIDE} height=${PREVIEW_SIDE} style="max-width: 100%; height: auto; image-rendering: pixelated; background: #000">` as HTMLImageElement;
   let imageUrl: string | null = null;
   const imageBox = html`<div class="live-preview">${image}</div>`;
   const size = html`<p class="muted">–</p>`;
@@ -50,8 +50,8 @@ export function liveScoreCard(options: LiveScoreCardOptions): LiveScoreCard {
       title.textContent = scored.label;
       const {width, height, png} = scored.preview;
       const url = URL.createObjectURL(new Blob([png as BlobPart], {type: "image/png"}));
-      image.width = Math.round(336 * (width / Math.max(width, height)));
-      image.height = Math.round(336 * (height / Math.max(width, height)));
+      image.width = Math.round(PREVIEW_SIDE * (width / Math.max(width, height)));
+      image.height = Math.round(PREVIEW_SIDE * (height / Math.max(width, height)));
       image.alt = `the image scored: ${scored.label}`;
       image.src = url;
       if (imageUrl) URL.revokeObjectURL(imageUrl);

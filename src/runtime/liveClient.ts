@@ -24,8 +24,6 @@ export interface LiveState {
   gaPending: boolean;
   /** The one current error: where it happened and what to do. */
   error: {stage: string; message: string} | null;
-  /** ms from the client's start to the first scored image. */
-  firstAnswerMs: number | null;
 }
 
 export interface LiveClientOptions {
@@ -43,7 +41,7 @@ const GA_START_DELAY_MS = 400;
 
 const initialState = (): LiveState => ({
   phase: "loading", download: {runtime: [0, 0], model: [0, 0]}, ep: null, model: null, promptMs: null, notes: [],
-  scoring: false, scored: null, ga: null, gaPending: false, error: null, firstAnswerMs: null
+  scoring: false, scored: null, ga: null, gaPending: false, error: null
 });
 
 export class LiveClient {
@@ -55,7 +53,6 @@ export class LiveClient {
   private lastGa: {id: number; scoreId: number; pixelSizeMm: number} | null = null;
   private ep: WebExecutionProvider | "auto";
   private stallTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly started = performance.now();
 
   constructor(private readonly options: LiveClientOptions) {
     this.ep = options.ep ?? "auto";
@@ -161,10 +158,7 @@ export class LiveClient {
         break;
       case "scored":
         if (message.id !== this.lastScore?.id) break;
-        this.update({
-          scoring: false, scored: message, error: null,
-          firstAnswerMs: this.state.firstAnswerMs ?? performance.now() - this.started
-        });
+        this.update({scoring: false, scored: message, error: null});
         // The answer is drawn first; GA (875 prompts for a new spacing) starts once the page has painted it,
         // so the worker's work never competes with that frame on a small machine.
         setTimeout(() => {

@@ -64,7 +64,7 @@ export interface GaDone {
 export type FromWorker =
   /** Download progress (bytes) of the runtime and the model. */
   | {type: "progress"; stage: "runtime" | "model"; loadedBytes: number; totalBytes: number}
-  | {type: "ready"; ep: {image: WebExecutionProvider; text: WebExecutionProvider}; model: {id: string; name: string; imageSize: number; demo: boolean}; promptMs: number; log: string[]; notes: string[]}
+  | {type: "ready"; ep: {image: WebExecutionProvider; text: WebExecutionProvider}; model: {id: string; name: string; imageSize: number; demo: boolean}; promptMs: number; notes: string[]}
   | Scored
   | GaDone
   | {type: "cancelled"; id: number}

@@ -80,7 +80,6 @@ async function fetchWithProgress(url: string, onBytes: (loaded: number, total: n
 }
 
 async function init(message: Extract<ToWorker, {type: "init"}>): Promise<void> {
-  const log: string[] = [];
   const notes: string[] = [];
   // Progress is throttled to one message per ~100 ms per stage.
   let lastPost = 0;
@@ -110,7 +109,7 @@ async function init(message: Extract<ToWorker, {type: "init"}>): Promise<void> {
     if (!bytes) throw new Error(`model.json names ${name}, which the page did not provide`);
     return bytes;
   };
-  loaded = await loadClipModel(read, {ep: message.ep, log: (m) => log.push(m)});
+  loaded = await loadClipModel(read, {ep: message.ep});
   if (message.ep === "auto" && loaded.ep.image === "webgpu") {
     // A software adapter (SwiftShader, say) runs the model far slower than WebAssembly:
     // one image on it tells, and the automatic choice then takes the CPU path.
@@ -118,7 +117,7 @@ async function init(message: Extract<ToWorker, {type: "init"}>): Promise<void> {
     if (probeMs > SLOW_WEBGPU_MS) {
       await Promise.all([loaded.model.imageSession.release(), loaded.model.textSession.release()]);
       notes.push(`This browser's WebGPU adapter took ${(probeMs / 1000).toFixed(1)} s for one image (a software adapter?); the model runs on WebAssembly (CPU) instead, which is faster here.`);
-      loaded = await loadClipModel(read, {ep: "wasm", log: (m) => log.push(m)});
+      loaded = await loadClipModel(read, {ep: "wasm"});
     }
   }
   const started = performance.now();
@@ -130,7 +129,6 @@ async function init(message: Extract<ToWorker, {type: "init"}>): Promise<void> {
     ep: loaded.ep,
     model: {id: manifest.id, name: manifest.name, imageSize: manifest.image.size, demo: manifest.id.startsWith("fetalclip-demo")},
     promptMs: performance.now() - started,
-    log,
     notes
   });
 }
