@@ -75,9 +75,61 @@ function countParams(state: StateDict, prefix: (key: string) => boolean): number
 function scalar(state: StateDict, key: string): number {
   const t = state.get(key);
   if (!t) throw new Error(`checkpoint ${state.path}: "${key}" is missing`);
-  const v = t.toFloat32();
-  if (v.length !== 1) throw new Error(`checkpoint ${state.path}: "${key}" must be a scalar, got shape [${t.shape.join(", ")}]`);
-  return v[0];
+  // The shape is checked before any bytes are read or allocated.
+  if (t.shape.reduce((a, b) => a * b, 1) !== 1) throw new Error(`checkpoint ${state.path}: "${key}" must be a scalar, got shape [${t.shape.join(", ")}]`);
+  return t.toFloat32()[0]!;
+}
+
+/**
+ * The checkpoint seen through a check that every tensor read holds only finite
+ * numbers: one flipped exponent bit can make every embedding NaN downstream.
+ */
+export function finiteWeights(state: StateDict): StateDict {
+  return {
+    ...state,
+    get(name) {
+      const t = state.get(name);
+      if (!t) return undefined;
+      return {
+        ...t,
+        toFloat32() {
+          const values = t.toFloat32();
+          for (let i = 0; i < values.length; i++) {
+            if (!Number.isFinite(values[i])) {
+              const index = t.shape.length > 1 ? ` (flat index ${i} of [${t.shape.join(", ")}])` : ` (index ${i})`;
+              throw new Error(`${state.path}: tensor "${name}" holds ${values[i]} at element ${i}${index}: the weights are corrupt (a damaged file or a diverged training run)`);
+            }
+          }
+          return values;
+        }
+      };
+    }
+  };
+}
+
+/** CLIP's merges file is 1.4 MB gzipped; a vocabulary file over this is not one. */
+export const MAX_VOCAB_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Reads a whole file the user named, refusing it before allocating when it is over `maxBytes`. */
+function readBoundedFile(path: string, maxBytes: number, flag: string): Uint8Array {
+  const bytes = statSync(path).size;
+  if (bytes > maxBytes) throw new Error(`${flag} ${path}: ${bytes} bytes, over the ${maxBytes}-byte limit for this file`);
+  return new Uint8Array(readFileSync(path));
+}
+
+/**
+ * The BPE vocabulary must be the one the text tower was trained with: as many tokens
+ * as the config's vocab_size, so the start/end-of-text ids (49406/49407 for CLIP's
+ * merges) index the last two rows of the token embedding, as open_clip's tokenizer does.
+ */
+export function checkVocabulary(tokenizer: Tokenizer, vocabSize: number, path: string): void {
+  if (tokenizer.vocabSize !== vocabSize || tokenizer.sot !== vocabSize - 2 || tokenizer.eot !== vocabSize - 1) {
+    throw new Error(
+      `${path}: the BPE vocabulary has ${tokenizer.vocabSize} tokens (start/end-of-text ids ${tokenizer.sot}/${tokenizer.eot}) but the config's ` +
+        `text_cfg.vocab_size is ${vocabSize} (ids ${vocabSize - 2}/${vocabSize - 1}): this is not the vocabulary the model was trained with ` +
+        `(FetalCLIP uses CLIP's bpe_simple_vocab_16e6.txt.gz)`
+    );
+  }
 }
 
 async function sourceFile(role: SourceFile["role"], path: string): Promise<SourceFile> {
@@ -92,10 +144,8 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
   }
   const config = readOpenClipConfig(options.config);
   const vocabName = options.vocab.endsWith(".gz") ? "vocab.txt.gz" : "vocab.txt";
-  const tokenizer = Tokenizer.fromMerges(readMergesFile(new Uint8Array(readFileSync(options.vocab))));
-  if (tokenizer.vocabSize > config.text_cfg.vocab_size) {
-    throw new Error(`${options.vocab}: the BPE vocabulary has ${tokenizer.vocabSize} tokens but text_cfg.vocab_size is ${config.text_cfg.vocab_size}`);
-  }
+  const tokenizer = Tokenizer.fromMerges(readMergesFile(readBoundedFile(options.vocab, MAX_VOCAB_FILE_BYTES, "--vocab"), options.vocab));
+  checkVocabulary(tokenizer, config.text_cfg.vocab_size, options.vocab);
   const outDir = resolve(options.outDir);
   const target = checkImportTarget(outDir, options.force);
   const id = options.id ?? basename(outDir);
@@ -104,7 +154,7 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
   mkdirSync(tmpDir, {recursive: true});
   let state: StateDict | undefined;
   try {
-    state = openCheckpoint(options.weights);
+    state = finiteWeights(openCheckpoint(options.weights));
     log(`checkpoint ${options.weights}: ${state.format}, ${state.keys().length} tensors`);
     const logitScale = scalar(state, "logit_scale");
     const files: ModelManifest["files"] = {image: "image.onnx", text: "text.onnx"};

@@ -1,5 +1,6 @@
 // Reading and checking an open_clip model config (FetalCLIP_config.json schema).
 import {readFileSync} from "node:fs";
+import {parseJsonStrict} from "../src/lib/json.js";
 import type {OpenClipConfig} from "../src/lib/bundle.js";
 
 function positiveInt(value: unknown, key: string, file: string): number {
@@ -51,11 +52,12 @@ export function parseOpenClipConfig(json: unknown, file = "config"): OpenClipCon
 }
 
 export function readOpenClipConfig(path: string): OpenClipConfig {
-  let json: unknown;
+  let text: string;
   try {
-    json = JSON.parse(readFileSync(path, "utf8"));
+    text = readFileSync(path, "utf8");
   } catch (error) {
     throw new Error(`${path}: not a readable JSON config (${(error as Error).message})`);
   }
+  const json = parseJsonStrict(text, path);
   return parseOpenClipConfig(json, path);
 }

@@ -127,18 +127,18 @@ describeShared("openclip-micro weights.pt (torch.save zip of a real open_clip mo
     });
   });
 
-  it("reads tensor bytes from the file only when toFloat32() is called", () => {
+  it("reads tensor bytes from the file only when toFloat32() is called, CRC-checked", () => {
     const copy = join(tmp, "lazy.pt");
     copyFileSync(weights, copy);
     const zip = new ZipReader(copy);
     const logitScaleAt = zip.dataOffset("weights/data/2");
     zip.close();
     withCheckpoint(copy, (sd) => {
-      // Rewrite logit_scale's storage after opening: a lazy reader sees the new bytes.
+      // Rewrite logit_scale's storage after opening: a lazy reader reads the new bytes, and its CRC-32 check refuses them.
       const fd = openSync(copy, "r+");
       writeSync(fd, new Uint8Array(new Float32Array([4.5]).buffer), 0, 4, logitScaleAt);
       closeSync(fd);
-      expect(sd.get("logit_scale")!.toFloat32()[0]).toBe(4.5);
+      expect(() => sd.get("logit_scale")!.toFloat32()).toThrow(/entry "weights\/data\/2": CRC-32 .* does not match/);
     });
     const sd = openCheckpoint(copy);
     sd.close();
@@ -380,7 +380,7 @@ describe("torch zip checkpoints written by writeTorchZip", () => {
     const entries = unzipSync(readFileSync(path));
     const short = join(tmp, "short-storage.pt");
     writeFileSync(short, zipSync({...entries, "archive/data/0": new Uint8Array(20)}, {level: 0}));
-    expect(() => openCheckpoint(short)).toThrow(/holds 20 bytes but storage 0 needs 6 x float32 = 24/);
+    expect(() => openCheckpoint(short)).toThrow(/holds 20 bytes but storage 0 is declared as 6 x float32 \(torch.FloatStorage\) = 24 bytes/);
     const missing = join(tmp, "missing-storage.pt");
     const {["archive/data/0"]: _dropped, ...rest} = entries;
     writeFileSync(missing, zipSync(rest, {level: 0}));

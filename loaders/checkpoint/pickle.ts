@@ -72,6 +72,18 @@ const CALLABLES = new Set([
   "collections.OrderedDict",
 ]);
 
+/**
+ * Work limits: a torch state dict's pickle runs some tens of thousands of opcodes with a
+ * shallow stack; a hostile one (5e8 DUPs, a memo flood) would otherwise exhaust memory.
+ */
+export const PICKLE_LIMITS = {
+  opcodes: 4_000_000,
+  stack: 1_000_000,
+  memo: 1_000_000,
+  /** LONG1/LONG4 bytes and INT/LONG text digits: building a huge integer takes quadratic time. */
+  integerBytes: 256,
+};
+
 export interface UnpickleOptions {
   /** Name used in error messages (file and entry). */
   source?: string;
@@ -194,6 +206,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
   const memo = new Map<number, unknown>();
   let pos = 0;
   let opStart = 0;
+  let opcodes = 0;
 
   const fail = (message: string): never => {
     throw new Error(`${source}: ${message} (byte ${opStart})`);
@@ -231,6 +244,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
   const line = (): string => {
     const end = bytes.indexOf(0x0a, pos);
     if (end < 0) fail("truncated pickle: unterminated text line");
+    if (end - pos > 64 * 1024) fail(`a ${end - pos}-byte text line (opcode argument) is too long`);
     const text = latin1Decoder.decode(bytes.subarray(pos, end));
     pos = end + 1;
     return text;
@@ -263,19 +277,32 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
     if (!Array.isArray(target)) fail(`APPEND(S) on ${describe(target)}, expected a list`);
-    (target as unknown[]).push(...items);
+    for (const item of items) (target as unknown[]).push(item);
   };
   const memoGet = (index: number): unknown => {
     if (!memo.has(index)) fail(`memo key ${index} is missing`);
     return memo.get(index);
+  };
+  const textInt = (text: string): number | bigint | boolean => {
+    if (text.length > PICKLE_LIMITS.integerBytes) overLimit("an INT/LONG's digit count", PICKLE_LIMITS.integerBytes);
+    try {
+      return parseTextInt(text);
+    } catch {
+      return fail(`INT/LONG ${JSON.stringify(text.slice(0, 40))} is not an integer`);
+    }
   };
   const persistent = (pid: unknown): unknown => {
     if (!options.persistentLoad) fail("a persistent id without a persistent_load handler");
     return options.persistentLoad!(pid);
   };
 
+  const overLimit = (what: string, limit: number): never =>
+    fail(`${what} exceeds the limit of ${limit.toLocaleString("en-US")}: not a state dict's pickle, or hostile`);
   for (;;) {
     opStart = pos;
+    if (++opcodes > PICKLE_LIMITS.opcodes) overLimit("the opcode count", PICKLE_LIMITS.opcodes);
+    if (stack.length > PICKLE_LIMITS.stack) overLimit("the stack depth", PICKLE_LIMITS.stack);
+    if (memo.size > PICKLE_LIMITS.memo) overLimit("the memo size", PICKLE_LIMITS.memo);
     const op = u8();
     switch (op) {
       case 0x80: { // PROTO
@@ -305,8 +332,8 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x4e: stack.push(null); break; // NONE
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x49: stack.push(parseTextInt(line())); break; // INT
-      case 0x4c: stack.push(parseTextInt(line())); break; // LONG
+      case 0x49: stack.push(textInt(line())); break; // INT
+      case 0x4c: stack.push(textInt(line())); break; // LONG
       case 0x4a: stack.push(i32()); break; // BININT
       case 0x4b: stack.push(u8()); break; // BININT1
       case 0x4d: stack.push(u16()); break; // BININT2
@@ -314,6 +341,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions = {}): unkn
       case 0x8b: { // LONG4
         const n = i32();
         if (n < 0) fail("negative LONG4 length");
+        if (n > PICKLE_LIMITS.integerBytes) overLimit("a LONG4 integer's byte count", PICKLE_LIMITS.integerBytes);
         stack.push(decodeLong(take(n)));
         break;
       }

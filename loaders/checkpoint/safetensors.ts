@@ -2,6 +2,7 @@
 import {closeSync, fstatSync, openSync} from "node:fs";
 import {DTYPE_BYTES, contiguousStrides, materialiseFloat32, numelOf} from "./dtypes.js";
 import {stripDataParallelPrefix, type DType, type StateDict, type TensorRecord} from "./stateDict.js";
+import {parseJsonStrict} from "../../src/lib/json.js";
 import {readExactly} from "./zip.js";
 
 export const SAFETENSORS_DTYPES: Record<string, DType> = {
@@ -29,12 +30,13 @@ export function readSafetensorsHeader(fd: number, path: string, fileSize: number
   }
   const headerBytes = new Uint8Array(Number(headerLength));
   readExactly(fd, headerBytes, 8, () => path);
-  let header: unknown;
+  let headerText: string;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", {fatal: true}).decode(headerBytes));
+    headerText = new TextDecoder("utf-8", {fatal: true}).decode(headerBytes);
   } catch (error) {
-    throw new Error(`${path}: safetensors header is not valid JSON (${(error as Error).message})`);
+    throw new Error(`${path}: safetensors header is not valid UTF-8 (${(error as Error).message})`);
   }
+  const header = parseJsonStrict(headerText, `${path} (safetensors header)`);
   if (typeof header !== "object" || header === null || Array.isArray(header)) throw new Error(`${path}: safetensors header must be a JSON object`);
   const dataStart = 8 + Number(headerLength);
   const dataBytes = fileSize - dataStart;
@@ -55,6 +57,20 @@ export function readSafetensorsHeader(fd: number, path: string, fileSize: number
     const expected = numelOf(shape) * DTYPE_BYTES[dtype];
     if (end - begin !== expected) throw new Error(`${path}: tensor "${name}" [${shape}] ${entry.dtype} needs ${expected} bytes but data_offsets span ${end - begin}`);
     tensors.set(name, {dtype, shape, begin, end});
+  }
+  // As the reference implementation validates: sorted by offset, the ranges tile the data
+  // exactly, so no two tensors share bytes and no bytes hide between or after them.
+  const ranges = [...tensors].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
+  let expectedBegin = 0;
+  for (const [name, {begin, end}] of ranges) {
+    if (begin !== expectedBegin) {
+      const what = begin < expectedBegin ? "overlaps the tensor before it" : `leaves a gap of ${begin - expectedBegin} bytes before it`;
+      throw new Error(`${path}: tensor "${name}" data_offsets [${begin}, ${end}] ${what} (the previous range ends at ${expectedBegin}): the header is corrupt`);
+    }
+    expectedBegin = end;
+  }
+  if (expectedBegin !== dataBytes) {
+    throw new Error(`${path}: the tensors' data_offsets cover ${expectedBegin} bytes but ${dataBytes} data bytes follow the header: the file is corrupt or has trailing bytes`);
   }
   return {dataStart, tensors};
 }

@@ -4,6 +4,12 @@ import {PickleDict, TorchStorageType, TorchTensorRef, unpickle} from "./pickle.j
 import {stripDataParallelPrefix, type DType, type StateDict, type TensorRecord} from "./stateDict.js";
 import {ZipReader} from "./zip.js";
 
+/** FetalCLIP's data.pkl is about 100 KB (one record per tensor); a larger one is not a state dict. */
+export const MAX_PICKLE_BYTES = 32 * 1024 * 1024;
+
+/** A broadcast view may have at most this many elements (checkpoint weights never are broadcast). */
+export const MAX_BROADCAST_ELEMENTS = 1 << 20;
+
 /** Keys under which training scripts nest the model's state dict (open_clip: "state_dict"). */
 export const STATE_DICT_WRAPPERS = ["state_dict", "model", "module", "model_state_dict"];
 
@@ -67,20 +73,32 @@ export function openTorchZip(path: string): StateDict {
       }
       const [, type, key, , numel] = pid as unknown[];
       if (!(type instanceof TorchStorageType)) throw new Error(`${source}: persistent id storage type is ${describeValue(type)}, expected a torch.*Storage`);
+      if (type.name === "UntypedStorage") {
+        throw new Error(`${source}: storage ${JSON.stringify(key)} is a torch.UntypedStorage (raw bytes, no element type); torch.save writes typed storages (torch.FloatStorage, torch.HalfStorage, ...) for tensors, so this file was not written by torch.save or was altered`);
+      }
       if (typeof key !== "string") throw new Error(`${source}: storage key must be a string, got ${describeValue(key)}`);
-      if (typeof numel !== "number") throw new Error(`${source}: storage ${key} numel must be an integer`);
+      if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0) throw new Error(`${source}: storage ${key} numel must be a non-negative integer, got ${String(numel)}`);
       const entry = `${prefix}data/${key}`;
       const stored = zip.entry(entry);
       if (!stored) throw new Error(`${path}: storage "${key}" is missing its entry ${entry}`);
       const needBytes = numel * DTYPE_BYTES[type.dtype];
-      if (stored.uncompressedSize < needBytes) {
-        throw new Error(`${path}: entry ${entry} holds ${stored.uncompressedSize} bytes but storage ${key} needs ${numel} x ${type.dtype} = ${needBytes}`);
+      // torch.save writes exactly numel x element size bytes per storage: any other count means the type or the data lies.
+      if (stored.uncompressedSize !== needBytes) {
+        throw new Error(`${path}: entry ${entry} holds ${stored.uncompressedSize} bytes but storage ${key} is declared as ${numel} x ${type.dtype} (torch.${type.name}) = ${needBytes} bytes: the storage type or the data is wrong`);
       }
-      // The same storage may back several tensors (tied weights); one record per key.
-      const known = storages.get(key) ?? {dtype: type.dtype, key, numel, entry};
+      // The same storage may back several tensors (tied weights); one record per key, and it must say the same each time.
+      const seen = storages.get(key);
+      if (seen && (seen.dtype !== type.dtype || seen.numel !== numel)) {
+        throw new Error(`${source}: storage ${JSON.stringify(key)} is declared twice, as ${seen.numel} x ${seen.dtype} and as ${numel} x ${type.dtype}`);
+      }
+      const known = seen ?? {dtype: type.dtype, key, numel, entry};
       storages.set(key, known);
       return known;
     };
+    const pickleEntry = zip.entry(pickleName)!;
+    if (pickleEntry.uncompressedSize > MAX_PICKLE_BYTES) {
+      throw new Error(`${source}: the pickle declares ${pickleEntry.uncompressedSize} bytes, over the ${MAX_PICKLE_BYTES}-byte limit for a state dict's description: not a model checkpoint, or hostile`);
+    }
     const root = unpickle(zip.readEntry(pickleName), {source, persistentLoad});
     const dict = findStateDict(root, source);
     const tensors = new Map<string, TensorRecord>();
@@ -108,6 +126,12 @@ function tensorRecord(zip: ZipReader, name: string, ref: TorchTensorRef, source:
   if (shape.length !== stride.length) throw new Error(`${source}: tensor "${name}" has shape [${shape}] but strides [${stride}]`);
   if (shape.some((d) => d < 0) || stride.some((s) => s < 0) || storageOffset < 0) {
     throw new Error(`${source}: tensor "${name}" has a negative size, stride or offset`);
+  }
+  const numel = shape.reduce((a, b) => a * b, 1);
+  // A zero-stride (broadcast) view can declare a huge tensor over a tiny storage: a few bytes of
+  // file would then allocate gigabytes. Weights are never broadcast; small expanded buffers may be.
+  if (numel > storage.numel && numel > MAX_BROADCAST_ELEMENTS) {
+    throw new Error(`${source}: tensor "${name}" [${shape}] has ${numel} elements over a ${storage.numel}-element storage: a broadcast (zero-stride) view over the ${MAX_BROADCAST_ELEMENTS}-element limit`);
   }
   const span = storageSpan(shape, stride, storageOffset);
   if (span.first + span.count > storage.numel) {

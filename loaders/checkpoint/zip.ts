@@ -14,7 +14,14 @@ const EOCD_SEARCH_BYTES = EOCD_SIZE + 0xffff;
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
 // DEFLATE entries are inflated whole in memory; torch stores tensors uncompressed, so only small records qualify.
-export const MAX_INFLATE_BYTES = 512 * 1024 * 1024;
+// The largest tensor of FetalCLIP (the token embedding, 49408 x 768 float32) is 152 MB.
+export const MAX_INFLATE_BYTES = 256 * 1024 * 1024;
+// Inflated entries are kept (so storage shared by many tensors inflates once) up to this many bytes in all.
+const INFLATE_CACHE_BYTES = 256 * 1024 * 1024;
+// A torch checkpoint's central directory is tens of kilobytes (one 46-byte record and a name per entry).
+export const MAX_CENTRAL_DIRECTORY_BYTES = 16 * 1024 * 1024;
+// Stored entries are checked against their CRC-32 in chunks of this size.
+const CRC_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export interface ZipEntry {
   name: string;
@@ -55,6 +62,10 @@ export class ZipReader {
   private fd: number | undefined;
   private readonly entries = new Map<string, ZipEntry>();
   private readonly dataOffsets = new Map<string, number>();
+  /** Entries whose CRC-32 has been checked. */
+  private readonly verified = new Set<string>();
+  /** Inflated (deflate) entries, oldest first, within INFLATE_CACHE_BYTES. */
+  private readonly inflated = new Map<string, Uint8Array>();
 
   constructor(path: string) {
     this.path = path;
@@ -76,7 +87,9 @@ export class ZipReader {
     return this.entries.get(name);
   }
 
+  /** Releases the file handle and any inflated entries held. */
   close(): void {
+    this.inflated.clear();
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
@@ -131,6 +144,10 @@ export class ZipReader {
     } else if (needsZip64) {
       this.fail("the end-of-central-directory record asks for zip64 but no zip64 locator precedes it: the zip is corrupt");
     }
+    if (directorySize > MAX_CENTRAL_DIRECTORY_BYTES) {
+      this.fail(`the central directory declares ${directorySize} bytes, over the ${MAX_CENTRAL_DIRECTORY_BYTES}-byte limit: the zip is corrupt or not a checkpoint`);
+    }
+    if (entryCount * 46 > directorySize) this.fail(`${entryCount} entries cannot fit in a ${directorySize}-byte central directory: the zip is corrupt`);
     if (directoryOffset + directorySize > eocdPosition) {
       this.fail(`the central directory (bytes ${directoryOffset}..${directoryOffset + directorySize}) overlaps its end record at ${eocdPosition}: the zip is truncated or corrupt`);
     }
@@ -175,6 +192,7 @@ export class ZipReader {
         extra += 4 + size;
       }
       if (flags & 1) this.fail(`entry "${name}" is encrypted`);
+      if (this.entries.has(name)) this.fail(`entry "${name}" appears twice in the central directory: the zip is ambiguous or corrupt`);
       this.entries.set(name, {name, method, compressedSize, uncompressedSize, crc32: crc, localHeaderOffset});
       at = end;
     }
@@ -203,25 +221,52 @@ export class ZipReader {
     return entry;
   }
 
+  private checkCrc(entry: ZipEntry, actual: number): void {
+    if ((actual >>> 0) !== entry.crc32) {
+      this.fail(`entry "${entry.name}": CRC-32 ${(actual >>> 0).toString(16)} does not match the directory's ${entry.crc32.toString(16)}: the zip is corrupt (a damaged download or copy?)`);
+    }
+    this.verified.add(entry.name);
+  }
+
+  /** Checks a stored entry's CRC-32 by streaming it in chunks (never whole in memory); once per entry. */
+  verifyEntry(name: string): void {
+    if (this.verified.has(name)) return;
+    const entry = this.require(name);
+    if (entry.method !== METHOD_STORED) {
+      this.inflatedEntry(entry);
+      return;
+    }
+    this.checkStoredSizes(entry);
+    const offset = this.dataOffset(name);
+    const chunk = new Uint8Array(Math.min(CRC_CHUNK_BYTES, entry.uncompressedSize));
+    let crc = 0;
+    for (let done = 0; done < entry.uncompressedSize; done += chunk.length) {
+      const part = chunk.subarray(0, Math.min(chunk.length, entry.uncompressedSize - done));
+      readExactly(this.handle(), part, offset + done, () => `${this.path} entry "${name}"`);
+      crc = crc32(part, crc);
+    }
+    this.checkCrc(entry, crc);
+  }
+
+  private checkStoredSizes(entry: ZipEntry): void {
+    if (entry.compressedSize !== entry.uncompressedSize) this.fail(`entry "${entry.name}" is stored but its sizes differ (${entry.compressedSize} vs ${entry.uncompressedSize})`);
+  }
+
   /** The whole (decompressed) entry, its CRC-32 checked. */
   readEntry(name: string): Uint8Array {
     const entry = this.require(name);
-    const offset = this.dataOffset(name);
-    let bytes: Uint8Array;
-    if (entry.method === METHOD_STORED) {
-      if (entry.compressedSize !== entry.uncompressedSize) this.fail(`entry "${name}" is stored but its sizes differ (${entry.compressedSize} vs ${entry.uncompressedSize})`);
-      bytes = this.read(offset, entry.uncompressedSize);
-    } else {
-      bytes = this.inflate(entry, offset);
-    }
-    const actual = crc32(bytes) >>> 0;
-    if (actual !== entry.crc32) {
-      this.fail(`entry "${name}": CRC-32 ${actual.toString(16)} does not match the directory's ${entry.crc32.toString(16)}: the zip is corrupt`);
-    }
+    if (entry.method !== METHOD_STORED) return this.inflatedEntry(entry);
+    this.checkStoredSizes(entry);
+    const bytes = this.read(this.dataOffset(name), entry.uncompressedSize);
+    this.checkCrc(entry, crc32(bytes));
     return bytes;
   }
 
-  /** `length` bytes of an entry's decompressed data starting at `start`; stored entries are read in place. */
+  /**
+   * `length` bytes of an entry's decompressed data starting at `start`. Stored entries
+   * are read in place; the entry's CRC-32 is checked before its first bytes are
+   * returned (while reading, when the range is the whole entry).
+   */
   readRange(name: string, start: number, length: number, into?: Uint8Array): Uint8Array {
     const entry = this.require(name);
     if (start < 0 || start + length > entry.uncompressedSize) {
@@ -229,12 +274,33 @@ export class ZipReader {
     }
     const target = into ?? new Uint8Array(length);
     if (target.length !== length) throw new RangeError(`readRange: target holds ${target.length} bytes, expected ${length}`);
-    if (entry.method === METHOD_STORED) {
-      readExactly(this.handle(), target, this.dataOffset(name) + start, () => `${this.path} entry "${name}"`);
-    } else {
-      target.set(this.inflate(entry, this.dataOffset(name)).subarray(start, start + length));
+    if (entry.method !== METHOD_STORED) {
+      target.set(this.inflatedEntry(entry).subarray(start, start + length));
+      return target;
     }
+    this.checkStoredSizes(entry);
+    const whole = start === 0 && length === entry.uncompressedSize;
+    if (!whole) this.verifyEntry(name);
+    readExactly(this.handle(), target, this.dataOffset(name) + start, () => `${this.path} entry "${name}"`);
+    if (whole && !this.verified.has(name)) this.checkCrc(entry, crc32(target));
     return target;
+  }
+
+  /** A deflated entry, inflated and CRC-checked once, then kept while the cache has room. */
+  private inflatedEntry(entry: ZipEntry): Uint8Array {
+    const cached = this.inflated.get(entry.name);
+    if (cached) return cached;
+    const bytes = this.inflate(entry, this.dataOffset(entry.name));
+    this.checkCrc(entry, crc32(bytes));
+    let held = bytes.length;
+    for (const b of this.inflated.values()) held += b.length;
+    for (const [name, b] of this.inflated) {
+      if (held <= INFLATE_CACHE_BYTES) break;
+      this.inflated.delete(name);
+      held -= b.length;
+    }
+    if (bytes.length <= INFLATE_CACHE_BYTES) this.inflated.set(entry.name, bytes);
+    return bytes;
   }
 
   private inflate(entry: ZipEntry, offset: number): Uint8Array {
@@ -246,7 +312,7 @@ export class ZipReader {
     try {
       out = inflateRawSync(this.read(offset, entry.compressedSize), {maxOutputLength: Math.max(1, entry.uncompressedSize)});
     } catch (error) {
-      this.fail(`entry "${entry.name}" does not inflate (${(error as Error).message}): the zip is corrupt`);
+      this.fail(`entry "${entry.name}" does not inflate to its declared ${entry.uncompressedSize} bytes (${(error as Error).message}): the zip is corrupt`);
     }
     if (out.length !== entry.uncompressedSize) this.fail(`entry "${entry.name}" inflated to ${out.length} bytes, the directory says ${entry.uncompressedSize}`);
     return new Uint8Array(out.buffer, out.byteOffset, out.length);

@@ -1,5 +1,6 @@
 // The model bundle manifest (models/<id>/model.json): the contract between the
 // importer (Node), the loaders and the live pages (browser).
+import {parseJsonStrict} from "./json.js";
 
 /** open_clip model config, the schema of FetalCLIP_config.json. */
 export interface OpenClipConfig {
@@ -125,12 +126,7 @@ function isBundleFileName(name: unknown): name is string {
  */
 export function parseManifest(source: string | Uint8Array, where = "model.json"): ModelManifest {
   const text = typeof source === "string" ? source : new TextDecoder().decode(source);
-  let manifest: ModelManifest;
-  try {
-    manifest = JSON.parse(text) as ModelManifest;
-  } catch (error) {
-    throw new Error(`${where}: not valid JSON (${(error as Error).message})`);
-  }
+  const manifest = parseJsonStrict(text, where) as ModelManifest;
   if (manifest === null || typeof manifest !== "object") throw new Error(`${where}: expected a JSON object`);
   if (manifest.format !== BUNDLE_FORMAT) {
     throw new Error(`${where}: unknown bundle format ${JSON.stringify(manifest.format)}, expected "${BUNDLE_FORMAT}"`);

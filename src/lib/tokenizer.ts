@@ -2,7 +2,7 @@
 // uses: byte-level BPE over CLIP's merges file (bpe_simple_vocab_16e6.txt.gz,
 // OpenAI CLIP, MIT) or any merges file in the same format, SOT/EOT framing,
 // zero padding to the context length (117 for FetalCLIP).
-import {gunzipSync} from "fflate";
+import {Gunzip} from "fflate";
 import {cleanLower} from "./textClean.js";
 
 const START_OF_TEXT = "<start_of_text>";
@@ -30,9 +30,41 @@ function byteVocabOrder(table: string[]): string[] {
 // open_clip's pre-tokeniser (regex module, IGNORECASE); the text is lower-cased first.
 const PRE_TOKEN = /<start_of_text>|<end_of_text>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
+/** CLIP's merges file is 1.4 MB gzipped and under 2 MB as text; a file that inflates past this is not a vocabulary. */
+export const MAX_MERGES_TEXT_BYTES = 32 * 1024 * 1024;
+// Compressed bytes fed per step: one step can inflate to at most ~1032x this, so a gzip bomb stops near the limit.
+const GUNZIP_STEP_BYTES = 16 * 1024;
+
+/** Gunzips, refusing (before allocating it) output over `maxBytes`. */
+function gunzipBounded(bytes: Uint8Array, maxBytes: number, source: string): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = new Gunzip((chunk) => {
+    total += chunk.length;
+    if (total > maxBytes) throw new Error(`${source}: inflates past ${maxBytes} bytes, the limit for a merges file (a gzip bomb, or not a vocabulary)`);
+    chunks.push(chunk);
+  });
+  try {
+    for (let at = 0; at < bytes.length; at += GUNZIP_STEP_BYTES) {
+      stream.push(bytes.subarray(at, at + GUNZIP_STEP_BYTES), at + GUNZIP_STEP_BYTES >= bytes.length);
+    }
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(message.startsWith(source) ? message : `${source}: not a readable gzip file (${message})`);
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
 /** Reads a merges file: gunzips it when it starts with the gzip magic (1f 8b), else decodes UTF-8. */
-export function readMergesFile(bytes: Uint8Array): string {
-  const raw = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+export function readMergesFile(bytes: Uint8Array, source = "merges file"): string {
+  const raw = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipBounded(bytes, MAX_MERGES_TEXT_BYTES, source) : bytes;
+  if (raw.length > MAX_MERGES_TEXT_BYTES) throw new Error(`${source}: ${raw.length} bytes, over the ${MAX_MERGES_TEXT_BYTES}-byte limit for a merges file`);
   return new TextDecoder("utf-8").decode(raw);
 }
 
