@@ -3,6 +3,18 @@
 import * as ort from "onnxruntime-node";
 import {openWithFallback, providerOrder, type OpenedSession} from "../src/lib/sessionFallback.js";
 
+// A long command line must not crash the process. onnxruntime 1.29+ on Linux starts its 1DS
+// telemetry when the first session creates the ORT environment, and the 1DS system-info code
+// matches the regex "(.*)[ ]*.*[\n]*" (libstdc++ std::regex, which recurses about three frames
+// per character) against the whole of /proc/self/cmdline to find an app id. From about 29 KB of
+// arguments (a shell glob of a few hundred image paths, one long --texts string) that recursion
+// overflows the 8 MiB main-thread stack: SIGSEGV inside InferenceSession.create, no message.
+// ORT_DISABLE_TELEMETRY=1, read with getenv when that environment is created (after this module
+// is loaded, at the first InferenceSession.create), skips the telemetry and with it the read of
+// the command line. Set here, before any session, so every Node entry that opens a session
+// through this module is covered; tests/longArgv.test.ts runs the CLI with 2,000 image paths.
+process.env.ORT_DISABLE_TELEMETRY = "1";
+
 export type ExecutionProvider = "cuda" | "webgpu" | "cpu";
 export const AUTO_ORDER: ExecutionProvider[] = ["cuda", "webgpu", "cpu"];
 
