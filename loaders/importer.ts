@@ -149,9 +149,17 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
   const outDir = resolve(options.outDir);
   const target = checkImportTarget(outDir, options.force);
   const id = options.id ?? basename(outDir);
+  removeStaleImports(outDir);
   const tmpDir = join(dirname(outDir), `.${basename(outDir)}.importing-${process.pid}`);
   rmSync(tmpDir, {recursive: true, force: true});
   mkdirSync(tmpDir, {recursive: true});
+  writeFileSync(join(tmpDir, IMPORT_MARKER), `${process.pid}\n`);
+  // Ctrl-C or a kill signal mid-import: remove the half-written bundle, then die of the signal as usual.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    rmSync(tmpDir, {recursive: true, force: true});
+    process.kill(process.pid, signal);
+  };
+  for (const signal of CLEANUP_SIGNALS) process.once(signal, onSignal);
   let state: StateDict | undefined;
   try {
     state = finiteWeights(openCheckpoint(options.weights));
@@ -213,6 +221,7 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
     };
     writeFileSync(join(tmpDir, "model.json"), JSON.stringify(manifest, null, 2) + "\n");
     // The new bundle is complete: swap it in; an old bundle goes only once the new one is in place.
+    rmSync(join(tmpDir, IMPORT_MARKER));
     checkImportTarget(outDir, options.force);
     const old = target === "bundle" || target === "empty" ? join(dirname(outDir), `.${basename(outDir)}.replaced-${process.pid}`) : null;
     if (old) renameSync(outDir, old);
@@ -229,6 +238,43 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
     rmSync(tmpDir, {recursive: true, force: true});
     throw error;
   } finally {
+    for (const signal of CLEANUP_SIGNALS) process.off(signal, onSignal);
     state?.close();
+  }
+}
+
+const CLEANUP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** Written first into every temporary import folder: only folders holding it are ever removed as stale. */
+const IMPORT_MARKER = ".fetalclip-import";
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A process killed outright (SIGKILL, power loss) cannot clean up: the next import to the
+ * same --out removes the temporary folders such runs left, when they carry this importer's
+ * marker and their process is gone.
+ */
+function removeStaleImports(outDir: string): void {
+  const parent = dirname(outDir);
+  const prefix = `.${basename(outDir)}.importing-`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processIsAlive(pid)) continue;
+    const dir = join(parent, name);
+    if (existsSync(join(dir, IMPORT_MARKER))) rmSync(dir, {recursive: true, force: true});
   }
 }

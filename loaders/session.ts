@@ -1,5 +1,8 @@
 // ONNX Runtime sessions in Node: cuda, webgpu, then cpu, one at a time
 // (src/lib/sessionFallback.ts holds the fallback shared with the browser).
+import {existsSync} from "node:fs";
+import {createRequire} from "node:module";
+import {dirname, join} from "node:path";
 import * as ort from "onnxruntime-node";
 import {openWithFallback, providerOrder, type OpenedSession} from "../src/lib/sessionFallback.js";
 
@@ -34,11 +37,27 @@ export function parseExecutionProvider(value: string): ExecutionProvider | "auto
   throw new Error(`unknown execution provider "${value}": use one of auto, ${AUTO_ORDER.join(", ")}`);
 }
 
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed (its install script fetches it
+ * only where CUDA is found). Without it, trying cuda prints a native "Failed to load library"
+ * error on every session, so "auto" skips it.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const binding = join(dirname(createRequire(import.meta.url).resolve("onnxruntime-node")), "..", "bin", "napi-v6", process.platform, process.arch);
+    return existsSync(join(binding, "libonnxruntime_providers_cuda.so")) || existsSync(join(binding, "onnxruntime_providers_cuda.dll"));
+  } catch {
+    return false;
+  }
+}
+
 /** Opens a model file with the first provider that works, logging the choice. */
 export function createNodeSession(modelPath: string, options: SessionOptions = {}): Promise<NodeSession> {
   const threads = options.threads;
+  const auto = options.ep === undefined || options.ep === "auto";
+  const order = auto && !cudaProviderInstalled() ? AUTO_ORDER.filter((ep) => ep !== "cuda") : AUTO_ORDER;
   return openWithFallback<string, ExecutionProvider>(ort, modelPath, {
-    order: providerOrder(options.ep, AUTO_ORDER),
+    order: providerOrder(options.ep, order),
     sessionOptions: (ep) => ({
       executionProviders: [ep],
       graphOptimizationLevel: "all",

@@ -46,7 +46,7 @@ const PADDING_EXTRA_ID = 0x4246;
 const ZIP64_LIMIT = 0xffffffff;
 
 /** Pickle protocol 2 opcodes, the subset torch.save emits for a state dict. */
-class PickleBuilder {
+export class PickleBuilder {
   private chunks: number[] = [];
   private readonly encoder = new TextEncoder();
 
