@@ -1,6 +1,7 @@
 // open_clip checkpoint + config + BPE vocab -> a model bundle (models/<id>/):
 // model.json, image.onnx, text.onnx (+ fp16 / int8 variants) and the vocab file.
-import {copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync} from "node:fs";
+import {constants as osConstants} from "node:os";
 import {basename, dirname, join, resolve} from "node:path";
 import {BUNDLE_FORMAT, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, type ModelManifest, type SourceFile} from "../src/lib/bundle.js";
 import {readMergesFile, Tokenizer} from "../src/lib/tokenizer.js";
@@ -152,39 +153,56 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
   removeStaleImports(outDir);
   const tmpDir = join(dirname(outDir), `.${basename(outDir)}.importing-${process.pid}`);
   rmSync(tmpDir, {recursive: true, force: true});
-  mkdirSync(tmpDir, {recursive: true});
-  writeFileSync(join(tmpDir, IMPORT_MARKER), `${process.pid}\n`);
-  // Ctrl-C or a kill signal mid-import: remove the half-written bundle, then die of the signal as usual.
+  const createdParents = makeFolders(dirname(outDir), options.outDir);
+  try {
+    mkdirSync(tmpDir);
+    writeFileSync(join(tmpDir, IMPORT_MARKER), `${process.pid}\n`);
+  } catch (error) {
+    rmSync(tmpDir, {recursive: true, force: true});
+    removeEmptyFolders(createdParents);
+    throw new Error(`--out ${options.outDir}: cannot write a bundle there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was imported`);
+  }
+  // Ctrl-C or a kill signal mid-import: remove the half-written bundle and exit as the shell
+  // expects (128 + signal number). Handlers run when the import yields, between graphs.
   const onSignal = (signal: NodeJS.Signals): void => {
     rmSync(tmpDir, {recursive: true, force: true});
-    process.kill(process.pid, signal);
+    removeEmptyFolders(createdParents);
+    process.stderr.write(`fetalclip import: stopped by ${signal}; the partial bundle was removed\n`);
+    process.exit(128 + (osConstants.signals[signal] ?? 1));
   };
   for (const signal of CLEANUP_SIGNALS) process.once(signal, onSignal);
   let state: StateDict | undefined;
   try {
     state = finiteWeights(openCheckpoint(options.weights));
     log(`checkpoint ${options.weights}: ${state.format}, ${state.keys().length} tensors`);
+    await signalPoint();
     const logitScale = scalar(state, "logit_scale");
     const files: ModelManifest["files"] = {image: "image.onnx", text: "text.onnx"};
     const started = Date.now();
     const image = buildImageGraph(config, state, {fused: options.fused});
     const imageOut = writeOnnx(join(tmpDir, files.image), image, {});
     log(`image encoder: ${(imageOut.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await signalPoint();
     const text = buildTextGraph(config, state, {fused: options.fused});
     const textOut = writeOnnx(join(tmpDir, files.text), text, {});
     log(`text encoder: ${(textOut.bytes / 1e6).toFixed(1)} MB in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await signalPoint();
     if (options.fp16) {
       files.imageFp16 = "image.fp16.onnx";
       files.textFp16 = "text.fp16.onnx";
       writeOnnx(join(tmpDir, files.imageFp16), buildImageGraph(config, state, {fused: options.fused}), {fp16: true});
+      await signalPoint();
       writeOnnx(join(tmpDir, files.textFp16), buildTextGraph(config, state, {fused: options.fused}), {fp16: true});
+      await signalPoint();
       log(`fp16 variants written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     if (options.int8) {
       files.imageInt8 = "image.int8.onnx";
       files.textInt8 = "text.int8.onnx";
       writeOnnx(join(tmpDir, files.imageInt8), buildImageGraph(config, state, {fused: options.fused, quantize: "int8"}), {});
+      await signalPoint();
       writeOnnx(join(tmpDir, files.textInt8), buildTextGraph(config, state, {fused: options.fused, quantize: "int8"}), {});
+      await signalPoint();
       log(`int8 variants written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     copyFileSync(options.vocab, join(tmpDir, vocabName));
@@ -236,11 +254,52 @@ export async function importModel(options: ImportOptions): Promise<ModelManifest
     return manifest;
   } catch (error) {
     rmSync(tmpDir, {recursive: true, force: true});
+    removeEmptyFolders(createdParents);
     throw error;
   } finally {
     for (const signal of CLEANUP_SIGNALS) process.off(signal, onSignal);
     state?.close();
   }
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time, returning those it made (deepest
+ * last). Node's recursive mkdir never returns on some special filesystems (under /proc it
+ * loops), so each level is made plainly and an error stops the walk.
+ */
+function makeFolders(dir: string, asGiven: string): string[] {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    if (dirname(at) === at) break;
+    missing.unshift(at);
+  }
+  const made: string[] = [];
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      removeEmptyFolders(made);
+      throw new Error(`--out ${asGiven}: cannot create the folder ${folder} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was imported`);
+    }
+    made.push(folder);
+  }
+  return made;
+}
+
+/** Removes folders this run made (deepest first) while they are still empty. */
+function removeEmptyFolders(made: string[]): void {
+  for (const folder of [...made].reverse()) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** Lets pending signal handlers run (the import is otherwise synchronous for minutes on FetalCLIP). */
+function signalPoint(): Promise<void> {
+  return new Promise((done) => setImmediate(done));
 }
 
 const CLEANUP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];

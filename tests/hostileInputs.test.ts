@@ -3,7 +3,7 @@
 // bad images. For every case: a non-zero exit with a message naming the file, no side
 // effect (inputs unchanged, nothing written, no leftover folder), peak memory under
 // 1 GB and under 30 s.
-import {spawnSync} from "node:child_process";
+import {spawn, spawnSync} from "node:child_process";
 import {createHash} from "node:crypto";
 import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from "node:fs";
 import {tmpdir} from "node:os";
@@ -109,8 +109,8 @@ function writeConfig(dir: string, text = JSON.stringify(NANO)): string {
   return path;
 }
 
-function importArgs(dir: string, weights: string, extra: {config?: string; vocab?: string} = {}): string[] {
-  return ["import", "--weights", weights, "--config", extra.config ?? writeConfig(dir), "--vocab", extra.vocab ?? MERGES, "--out", join(dir, "bundle")];
+function importArgs(dir: string, weights: string, extra: {config?: string; vocab?: string; out?: string} = {}): string[] {
+  return ["import", "--weights", weights, "--config", extra.config ?? writeConfig(dir), "--vocab", extra.vocab ?? MERGES, "--out", extra.out ?? join(dir, "bundle")];
 }
 
 /** The nano checkpoint's zip entries (name -> bytes), to alter and re-zip. */
@@ -536,5 +536,67 @@ describe("hostile bundles, images and paths", () => {
     expect(out.failed.map((f) => f.path)).toEqual([bomb, huge, truncated, empty, text]);
     expect(out.failed[1]!.reason).toMatch(/declares 60000 x 60000 px, over the limit of 100 megapixels/);
     for (const f of out.failed) expect(f.reason).toMatch(/\w/);
+  });
+});
+
+describe("outputs: nothing half-written survives, whatever stopped the import", () => {
+  test("--out under /proc (where a recursive mkdir never returns) is refused at once", () => {
+    const dir = caseDir("out-proc");
+    const weights = join(dir, "nano.pt");
+    writeTorchZip(weights, nanoTensors());
+    expectRefused(dir, importArgs(dir, weights, {out: "/proc/fetalclip-bundle"}), "/proc/fetalclip-bundle", /cannot write a bundle there \(ENOENT\); nothing was imported/);
+    expectRefused(dir, importArgs(dir, weights, {out: "/proc/fetalclip/bundle"}), "/proc/fetalclip/bundle", /cannot create the folder \/proc\/fetalclip/);
+  });
+
+  test("an import stopped by SIGTERM removes its partial bundle and exits 143; a SIGKILLed import's folder goes at the next import", async () => {
+    const dir = caseDir("signals");
+    const medium: OpenClipConfig = {
+      embed_dim: 128,
+      vision_cfg: {image_size: 224, layers: 4, width: 256, patch_size: 14, head_width: 64, mlp_ratio: 4},
+      text_cfg: {context_length: 117, vocab_size: 1047, width: 256, heads: 4, layers: 4, mlp_ratio: 4}
+    } as OpenClipConfig;
+    const weights = join(dir, "medium.pt");
+    writeTorchZip(weights, randomOpenClipTensors(medium, "signals"));
+    const config = writeConfig(dir, JSON.stringify(medium));
+    const out = join(dir, "bundle");
+    const child = spawn(
+      process.execPath,
+      ["--import", pathToFileURL(join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href, join(repoRoot, "loaders/cli.ts"), ...importArgs(dir, weights, {config, out}), "--fp16", "--int8"],
+      {cwd: dir}
+    );
+    let stderr = "";
+    let sawTemp = false;
+    const code = await new Promise<number | null>((done) => {
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // The image graph is written: the temporary bundle folder exists; stop the import now.
+        if (stderr.includes("image encoder:") && !child.killed) {
+          sawTemp = readdirSync(dir).some((name) => name.startsWith(".bundle.importing-"));
+          child.kill("SIGTERM");
+        }
+      });
+      child.on("exit", (c) => done(c));
+    });
+    expect(sawTemp, stderr).toBe(true);
+    expect(code, stderr).toBe(143);
+    expect(stderr).toContain("stopped by SIGTERM; the partial bundle was removed");
+    expect(readdirSync(dir).sort()).toEqual(["config.json", "medium.pt"]);
+
+    // A SIGKILLed run cannot clean up: its marked folder (the process is gone) is removed by the next import;
+    // a look-alike folder without the importer's marker is not the project's and stays.
+    const stale = join(dir, ".bundle.importing-999999999");
+    mkdirSync(stale);
+    writeFileSync(join(stale, ".fetalclip-import"), "999999999\n");
+    writeFileSync(join(stale, "image.onnx"), "partial");
+    const foreign = join(dir, ".bundle.importing-999999998");
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, "notes.txt"), "not the importer's");
+    const nano = join(dir, "nano.pt");
+    writeTorchZip(nano, nanoTensors());
+    const run = fetalclip(importArgs(dir, nano, {out}), dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(stale)).toBe(false);
+    expect(readFileSync(join(foreign, "notes.txt"), "utf8")).toBe("not the importer's");
+    expect(readdirSync(out).sort()).toEqual(["image.onnx", "model.json", "text.onnx", "vocab.txt"]);
   });
 });
