@@ -7,6 +7,7 @@ import {resolve} from "node:path";
 import {CACHE_DIR, MODELS_DIR, PHANTOM_DIR, SHARED_DIR} from "./paths.js";
 import {MODEL_VARIANTS} from "../src/lib/bundle.js";
 import {parseExecutionProvider} from "./session.js";
+import {registerEmbedDataset} from "./commands/embedDataset.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
@@ -163,6 +164,8 @@ export function buildCli(): Command {
         process.exitCode = 1;
       }
     });
+
+  registerEmbedDataset(program);
 
   program
     .command("verify")

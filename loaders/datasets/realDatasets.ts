@@ -23,7 +23,7 @@ export interface HeadImage {
 }
 
 /** Comma- or semicolon-separated (FETAL_PLANES_DB's own CSV uses ';'), judged by the header line. */
-function readCsv(path: string): Record<string, string>[] {
+export function readCsv(path: string): Record<string, string>[] {
   if (!existsSync(path)) throw new Error(`${path} is missing`);
   const text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
   const header = text.slice(0, text.indexOf("\n") >>> 0);
@@ -34,7 +34,7 @@ function readCsv(path: string): Record<string, string>[] {
  * The labels file and image folder of a dataset: the subsets' labels.csv + images/,
  * or the names the dataset ships with (first that exists; errors name them all).
  */
-function locate(dir: string, csvNames: readonly string[], imageDirs: readonly string[]): {csv: string; images: string} {
+export function locate(dir: string, csvNames: readonly string[], imageDirs: readonly string[]): {csv: string; images: string} {
   const csv = csvNames.map((n) => join(dir, n)).find((p) => existsSync(p));
   if (!csv) throw new Error(`${join(dir, csvNames[0]!)} is missing (looked for ${csvNames.join(", ")} in ${dir})`);
   const images = imageDirs.map((n) => join(dir, n)).find((p) => existsSync(p));

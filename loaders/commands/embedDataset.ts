@@ -1,0 +1,47 @@
+// `fetalclip embed-dataset`: a dataset's embeddings through the cache into OUT/embeddings.arrow.
+import {Option, type Command} from "commander";
+import {MODEL_VARIANTS} from "../../src/lib/bundle.js";
+import {parseExecutionProvider} from "../session.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number of seconds, got "${value}"`);
+  return n;
+}
+
+export function registerEmbedDataset(program: Command): void {
+  program
+    .command("embed-dataset")
+    .description("embed every image of a dataset (cached, resumable) into OUT/embeddings.arrow; prints {images, embedded, cached, failed}")
+    .requiredOption("--model <dir>", "model bundle folder")
+    .requiredOption("--dataset <name|dir>", "phantom, fetal-planes-db, hc18, african-planes, or a folder (labels.csv + images/, or images)")
+    .option("--out <dir>", "folder for embeddings.arrow and embeddings.json (default: data/cache/embedding-tables/<dataset>/<model>)")
+    .option("--cache <dir>", "embedding cache (default: data/cache/embeddings)")
+    .option("--batch <n>", "batch size", positiveInt, 8)
+    .option("--threads <n>", "cpu threads", positiveInt)
+    .option("--limit <n>", "only the first N images by id", positiveInt)
+    .option("--patch-tokens", "also keep and write the projected patch tokens (float16)", false)
+    .option("--progress <seconds>", "seconds between progress lines on stderr (0: one per batch)", seconds, 1)
+    .addOption(new Option("--variant <variant>", "graphs to run: fp32, fp16 or int8").choices(MODEL_VARIANTS).default("fp32"))
+    .addOption(new Option("--ep <provider>", "execution provider: auto (cuda, webgpu, then cpu), cuda, webgpu or cpu").default("auto").argParser(parseExecutionProvider))
+    .action(async (opts) => {
+      const {embedDataset} = await import("../embeddings/embedDataset.js");
+      const log = (m: string) => process.stderr.write(`${m}\n`);
+      const result = await embedDataset({
+        model: opts.model, dataset: opts.dataset, outDir: opts.out, cacheDir: opts.cache, batch: opts.batch, threads: opts.threads, limit: opts.limit,
+        patchTokens: opts.patchTokens, progressSeconds: opts.progress, variant: opts.variant, ep: opts.ep, log
+      });
+      process.stdout.write(JSON.stringify({images: result.images, embedded: result.embedded, cached: result.cached, failed: result.failed, out: result.out}) + "\n");
+      log(`embed-dataset: ${result.out} (${result.images - result.failed.length} rows) in ${result.seconds.toFixed(1)} s`);
+      if (result.failed.length > 0) {
+        log(`embed-dataset: ${result.failed.length} of ${result.images} images failed (listed under "failed")`);
+        process.exitCode = 1;
+      }
+    });
+}
