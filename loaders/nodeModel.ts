@@ -7,6 +7,7 @@ import {readMergesFile, Tokenizer} from "../src/lib/tokenizer.js";
 import {variantFiles, type ModelVariant} from "../src/lib/bundle.js";
 import {readManifest} from "./bundles.js";
 import {createNodeSession, ort, type ExecutionProvider, type SessionOptions} from "./session.js";
+import "./jpeg.js"; // loads the JPEG decoder before any image is decoded
 
 export interface NodeModel {
   model: ClipModel;

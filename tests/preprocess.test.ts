@@ -2,6 +2,7 @@ import {readFileSync} from "node:fs";
 import {encode as encodePng} from "fast-png";
 import jpeg from "jpeg-js";
 import {describe, expect, it} from "vitest";
+import "../loaders/jpeg.js";
 import {OPENAI_CLIP_MEAN, OPENAI_CLIP_STD} from "../src/lib/bundle.js";
 import {toRgb8} from "../src/lib/image/convert.js";
 import {centreCrop, roundHalfEven} from "../src/lib/image/crop.js";

@@ -22,6 +22,7 @@ import {createRng} from "../../src/lib/random.js";
 import {Tokenizer} from "../../src/lib/tokenizer.js";
 import {CACHE_DIR, REPO_ROOT} from "../paths.js";
 import {generatePhantomDataset, readPhantomManifest, type PhantomManifestSample} from "../phantomDataset.js";
+import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 
 /** Where the training files go (gitignored). */
 export const DEMO_DATA_DIR = join(CACHE_DIR, "demo");

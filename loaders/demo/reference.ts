@@ -14,6 +14,7 @@ import {readMergesFile, Tokenizer} from "../../src/lib/tokenizer.js";
 import {readOpenClipConfig} from "../openClipConfig.js";
 import {PHANTOM_DIR, readPhantomManifest} from "../phantomDataset.js";
 import {DEMO_SOURCE_DIR} from "./bundle.js";
+import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 
 export const DEMO_REFERENCE_DIR = join(DEMO_SOURCE_DIR, "reference");
 

@@ -5,6 +5,7 @@ import {readFileSync} from "node:fs";
 import type {ClipModel} from "../../src/lib/clipModel.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
 import {preprocessImage} from "../../src/lib/preprocess.js";
+import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 
 /** A file that could not be used, and why. */
 export interface ImageFailure {

@@ -6,6 +6,7 @@
 import {encode as encodePng} from "fast-png";
 import {parseManifest} from "../lib/bundle.js";
 import {decodeImage} from "../lib/image/decode.js";
+import {initJpeg} from "../lib/image/jpeg.js";
 import {toRgb8} from "../lib/image/convert.js";
 import type {RasterImage} from "../lib/image/raster.js";
 import {generateSample, samplePatient, type BrainSubPlane, type PhantomPlane} from "../lib/phantom/index.js";
@@ -20,6 +21,8 @@ import type {ClipModel} from "../lib/clipModel.js";
 import {loadClipModel, type WebClipModel} from "./loadClipModel.js";
 import {PREVIEW_SIDE, type FromWorker, type LiveInput, type ToWorker, type Truth} from "./liveProtocol.js";
 import {configureOrtWeb, ort} from "./ortWeb.js";
+// libjpeg-turbo's 299 KB wasm, embedded in this bundle by esbuild's binary loader (src/data/live-worker.js.ts).
+import libjpegTurboWasm from "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm";
 
 /** Uploads above this are refused before decoding: 40 MP of RGBA is 160 MB in a tab. */
 const MAX_UPLOAD_PIXELS = 40_000_000;
@@ -200,6 +203,8 @@ async function score(id: number, input: LiveInput): Promise<void> {
   const started = performance.now();
   let image;
   try {
+    // Compiled at the first upload (tens of ms), then kept: decodeImage is synchronous.
+    if (input.kind === "upload") await initJpeg(libjpegTurboWasm);
     image = imageOf(input);
   } catch (error) {
     post({type: "error", id, stage: "image", message: (error as Error).message});

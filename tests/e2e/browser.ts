@@ -183,7 +183,8 @@ export async function buildBrowserPage(entry: string, siteDir: string, name: str
     format: "esm",
     platform: "browser",
     target: "es2022",
-    external: ["onnxruntime-web"],
+    // fs and path: only libjpeg-turbo's Emscripten glue (src/lib/image/jpeg.ts) requires them, in its Node branch.
+    external: ["onnxruntime-web", "fs", "path"],
     logLevel: "silent"
   });
   const importMap = JSON.stringify({imports: {"onnxruntime-web": "./ort/ort.bundle.min.mjs"}});

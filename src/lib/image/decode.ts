@@ -1,7 +1,8 @@
 // Decoding image files to pixels, isomorphically (no canvas, no Buffer): PNG with
-// fast-png, JPEG with jpeg-js, the two formats of the fetal ultrasound datasets.
+// fast-png, JPEG with libjpeg-turbo's WebAssembly (./jpeg.ts, loaded once by each
+// edge with initJpeg), the two formats of the fetal ultrasound datasets.
 import {decode as decodePng} from "fast-png";
-import jpeg from "jpeg-js";
+import {decodeJpeg, jpegReady} from "./jpeg.js";
 import type {PixelMode, RasterImage} from "./raster.js";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -21,28 +22,34 @@ export interface DecodeOptions {
 
 /** Width and height declared by a PNG (IHDR) or JPEG (first SOF marker) header, without decoding; null when not found. */
 export function imageDimensions(bytes: Uint8Array): {width: number; height: number} | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (startsWith(bytes, PNG_MAGIC)) {
     // The first chunk must be IHDR: length (4), "IHDR" (4), width (4), height (4).
     if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR") return null;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return {width: view.getUint32(16), height: view.getUint32(20)};
   }
-  if (startsWith(bytes, JPEG_MAGIC)) {
-    let i = 2;
-    while (i + 9 < bytes.length) {
-      if (bytes[i] !== 0xff) return null;
-      const marker = bytes[i + 1]!;
-      if (marker === 0xff) {
-        i++;
-        continue;
-      }
-      const length = view.getUint16(i + 2);
-      // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc): precision (1), height (2), width (2).
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-        return {width: view.getUint16(i + 7), height: view.getUint16(i + 5)};
-      }
-      i += 2 + length;
+  const frame = jpegFrame(bytes);
+  return frame && {width: frame.width, height: frame.height};
+}
+
+/** A JPEG's first SOF header: bits per sample, size, colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK); null when not found. */
+function jpegFrame(bytes: Uint8Array): {precision: number; width: number; height: number; components: number} | null {
+  if (!startsWith(bytes, JPEG_MAGIC)) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) return null;
+    const marker = bytes[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
     }
+    const length = view.getUint16(i + 2);
+    // SOF0..SOF15 except DHT (c4), JPG (c8) and DAC (cc): precision (1), height (2), width (2), components (1).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return {precision: bytes[i + 4]!, width: view.getUint16(i + 7), height: view.getUint16(i + 5), components: bytes[i + 9]!};
+    }
+    i += 2 + length;
   }
   return null;
 }
@@ -64,8 +71,15 @@ export function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Ras
   if (dims.width * dims.height > maxPixels) {
     throw new Error(`decodeImage: the ${kind} declares ${dims.width} x ${dims.height} px, over the limit of ${(maxPixels / 1e6).toFixed(0)} megapixels`);
   }
+  if (isJpeg) {
+    const {precision, components} = jpegFrame(bytes)!;
+    // PIL reads 8-bit JPEGs only; its CMYK conversion is not libjpeg's, and ultrasound is never CMYK.
+    if (precision !== 8) throw new Error(`decodeImage: ${precision}-bit JPEGs are not supported (8-bit only, as PIL)`);
+    if (components === 4) throw new Error("decodeImage: CMYK JPEGs are not supported (ultrasound images are greyscale or RGB); save it as an RGB JPEG or a PNG");
+    if (!jpegReady()) throw new Error("decodeImage: the JPEG decoder is not loaded yet; await initJpeg(wasm bytes) from src/lib/image/jpeg.ts first (loaders/jpeg.ts does it in Node)");
+  }
   try {
-    return isPng ? decodePngImage(bytes) : decodeJpegImage(bytes, maxPixels);
+    return isPng ? decodePngImage(bytes) : decodeJpegImage(bytes);
   } catch (error) {
     const message = String((error as Error)?.message ?? error).replace(/:\s*$/, "");
     throw new Error(`decodeImage: damaged or truncated ${kind} (${message || "decoder error"})`);
@@ -111,9 +125,8 @@ function decodePngImage(bytes: Uint8Array): RasterImage {
   return {width, height, mode, data: new Uint8Array(png.data as Uint8Array)};
 }
 
-function decodeJpegImage(bytes: Uint8Array, maxPixels: number): RasterImage {
-  // jpeg-js replicates greyscale JPEGs to RGB, which is what PIL's convert("RGB") gives too.
-  // Its IDCT and chroma upsampling are not libjpeg's: pixels may differ from PIL's by a few levels.
-  const img = jpeg.decode(bytes, {useTArray: true, formatAsRGBA: false, maxResolutionInMP: maxPixels / 1e6, maxMemoryUsageInMB: Math.ceil((maxPixels * 8) / 2 ** 20)});
-  return {width: img.width, height: img.height, mode: "RGB", data: img.data};
+function decodeJpegImage(bytes: Uint8Array): RasterImage {
+  // As PIL opens it: a greyscale JPEG is mode "L" (convert("RGB") replicates it), the rest RGB.
+  const {width, height, channels, data} = decodeJpeg(bytes);
+  return {width, height, mode: channels === 1 ? "L" : "RGB", data};
 }
