@@ -1,0 +1,187 @@
+// Principal component analysis of n x dim float32 rows, for reducing CLIP
+// embeddings (768 dims for FetalCLIP) before UMAP. The covariance is formed once
+// (n * dim^2 / 2 multiply-adds), its leading eigenvectors found by block
+// subspace iteration on it (cheap: dim^2 per vector per pass), then refined by
+// a Rayleigh-Ritz step; a full eigendecomposition of a 768 x 768 matrix costs
+// ~4 s in ml-matrix here, the iteration a few hundred ms.
+import {EigenvalueDecomposition, Matrix, QrDecomposition} from "ml-matrix";
+import {createRng} from "../random.js";
+import {checkRows} from "./rows.js";
+
+export interface PcaOptions {
+  /** Seed of the random start block (the result does not depend on it beyond float rounding). */
+  seed?: number | string;
+  /** Subspace-iteration passes over the covariance (default 8). */
+  iterations?: number;
+  /** Extra vectors carried beyond k to speed convergence (default 10). */
+  oversample?: number;
+}
+
+export interface PcaResult {
+  /** Number of components kept: min(k, dim, n). */
+  k: number;
+  /** n x k scores, row-major. */
+  projected: Float32Array;
+  /** k x dim unit principal axes, row-major, by decreasing variance; each axis's largest entry is positive. */
+  components: Float32Array;
+  /** Column means removed before projecting (dim). */
+  mean: Float64Array;
+  /** Variance along each kept axis (sample variance, n - 1 denominator). */
+  explainedVariance: Float64Array;
+  /** Total variance of the data (trace of the covariance). */
+  totalVariance: number;
+}
+
+/** Column means of the rows. */
+function columnMeans(vectors: Float32Array, n: number, dim: number): Float64Array {
+  const mean = new Float64Array(dim);
+  for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) mean[c]! += vectors[i * dim + c]!;
+  for (let c = 0; c < dim; c++) mean[c]! /= Math.max(n, 1);
+  return mean;
+}
+
+// Rows are taken BATCH at a time, centred and stored column-major (zero-padded), so each
+// covariance entry gets a BATCH-long dot product per load and store.
+const BATCH = 64;
+
+/** The dim x dim sample covariance: upper triangle accumulated batch by batch, then mirrored. */
+function covariance(vectors: Float32Array, n: number, dim: number, mean: Float64Array): Float64Array {
+  const cov = new Float64Array(dim * dim);
+  const columns = new Float64Array(dim * BATCH);
+  for (let i0 = 0; i0 < n; i0 += BATCH) {
+    const m = Math.min(BATCH, n - i0);
+    if (m < BATCH) columns.fill(0);
+    for (let t = 0; t < m; t++) {
+      const o = (i0 + t) * dim;
+      for (let c = 0; c < dim; c++) columns[c * BATCH + t] = vectors[o + c]! - mean[c]!;
+    }
+    for (let a = 0; a < dim; a++) {
+      const ca = a * BATCH, row = a * dim;
+      for (let b = a; b < dim; b++) {
+        const cb = b * BATCH;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (let t = 0; t < BATCH; t += 4) {
+          s0 += columns[ca + t]! * columns[cb + t]!;
+          s1 += columns[ca + t + 1]! * columns[cb + t + 1]!;
+          s2 += columns[ca + t + 2]! * columns[cb + t + 2]!;
+          s3 += columns[ca + t + 3]! * columns[cb + t + 3]!;
+        }
+        cov[row + b]! += s0 + s1 + s2 + s3;
+      }
+    }
+  }
+  const scale = 1 / Math.max(n - 1, 1);
+  for (let a = 0; a < dim; a++) {
+    for (let b = a; b < dim; b++) {
+      const v = cov[a * dim + b]! * scale;
+      cov[a * dim + b] = v;
+      cov[b * dim + a] = v;
+    }
+  }
+  return cov;
+}
+
+/** cov (dim x dim) times q (dim x l), both row-major. */
+function multiply(cov: Float64Array, q: Float64Array, dim: number, l: number): Float64Array {
+  const out = new Float64Array(dim * l);
+  for (let a = 0; a < dim; a++) {
+    const o = a * l;
+    for (let b = 0; b < dim; b++) {
+      const c = cov[a * dim + b]!;
+      if (c === 0) continue;
+      const p = b * l;
+      for (let j = 0; j < l; j++) out[o + j]! += c * q[p + j]!;
+    }
+  }
+  return out;
+}
+
+/** An orthonormal basis of the columns of a (dim x l), by Householder QR (ml-matrix). */
+function orthonormalise(a: Float64Array, dim: number, l: number): Float64Array {
+  const m = new Matrix(dim, l);
+  for (let r = 0; r < dim; r++) for (let j = 0; j < l; j++) m.set(r, j, a[r * l + j]!);
+  const q = new QrDecomposition(m).orthogonalMatrix;
+  const out = new Float64Array(dim * l);
+  for (let r = 0; r < dim; r++) for (let j = 0; j < l; j++) out[r * l + j] = q.get(r, j);
+  return out;
+}
+
+/**
+ * Projects n rows of `dim` values onto their first k principal components.
+ * Deterministic for a given input and seed; components come out in decreasing variance
+ * with a fixed sign (largest entry positive), so two runs and two runtimes agree.
+ */
+export function fitPca(vectors: Float32Array, n: number, dim: number, k: number, options: PcaOptions = {}): PcaResult {
+  checkRows("fitPca", vectors, n, dim);
+  if (!Number.isInteger(k) || k <= 0) throw new Error(`fitPca: k must be a positive integer, got ${k}`);
+  if (n === 0) throw new Error("fitPca: no rows");
+  const kept = Math.min(k, dim, n);
+  const mean = columnMeans(vectors, n, dim);
+  const cov = covariance(vectors, n, dim, mean);
+  let totalVariance = 0;
+  for (let c = 0; c < dim; c++) totalVariance += cov[c * dim + c]!;
+
+  const l = Math.min(dim, kept + (options.oversample ?? 10));
+  let basis: Float64Array;
+  if (l === dim) {
+    basis = new Float64Array(dim * dim);
+    for (let c = 0; c < dim; c++) basis[c * dim + c] = 1;
+  } else {
+    const rng = createRng(options.seed ?? 0);
+    basis = new Float64Array(dim * l);
+    for (let i = 0; i < basis.length; i++) basis[i] = rng.normal();
+    basis = orthonormalise(basis, dim, l);
+    const passes = options.iterations ?? 8;
+    for (let p = 0; p < passes; p++) basis = orthonormalise(multiply(cov, basis, dim, l), dim, l);
+  }
+
+  // Rayleigh-Ritz: eigenvectors of basis' cov basis (l x l) rotate the basis onto the axes.
+  const cb = multiply(cov, basis, dim, l);
+  const small = new Matrix(l, l);
+  for (let i = 0; i < l; i++) {
+    for (let j = i; j < l; j++) {
+      let s = 0;
+      for (let r = 0; r < dim; r++) s += basis[r * l + i]! * cb[r * l + j]!;
+      small.set(i, j, s);
+      small.set(j, i, s);
+    }
+  }
+  const evd = new EigenvalueDecomposition(small, {assumeSymmetric: true});
+  const values = evd.realEigenvalues;
+  const vectorsSmall = evd.eigenvectorMatrix;
+  const order = values.map((_, i) => i).sort((a, b) => values[b]! - values[a]! || a - b);
+
+  const components = new Float32Array(kept * dim);
+  const explainedVariance = new Float64Array(kept);
+  const axis = new Float64Array(dim);
+  for (let j = 0; j < kept; j++) {
+    const e = order[j]!;
+    explainedVariance[j] = Math.max(values[e]!, 0);
+    axis.fill(0);
+    for (let r = 0; r < dim; r++) {
+      let s = 0;
+      for (let t = 0; t < l; t++) s += basis[r * l + t]! * vectorsSmall.get(t, e);
+      axis[r] = s;
+    }
+    let norm = 0, largest = 0;
+    for (let r = 0; r < dim; r++) {
+      norm += axis[r]! * axis[r]!;
+      if (Math.abs(axis[r]!) > Math.abs(largest)) largest = axis[r]!;
+    }
+    const scale = (largest < 0 ? -1 : 1) / Math.sqrt(norm);
+    for (let r = 0; r < dim; r++) components[j * dim + r] = axis[r]! * scale;
+  }
+
+  const projected = new Float32Array(n * kept);
+  const centred = new Float64Array(dim);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < dim; c++) centred[c] = vectors[i * dim + c]! - mean[c]!;
+    for (let j = 0; j < kept; j++) {
+      let s = 0;
+      const o = j * dim;
+      for (let c = 0; c < dim; c++) s += centred[c]! * components[o + c]!;
+      projected[i * kept + j] = s;
+    }
+  }
+  return {k: kept, projected, components, mean, explainedVariance, totalVariance};
+}
