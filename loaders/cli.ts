@@ -8,6 +8,7 @@ import {CACHE_DIR, MODELS_DIR, PHANTOM_DIR, SHARED_DIR} from "./paths.js";
 import {MODEL_VARIANTS} from "../src/lib/bundle.js";
 import {parseExecutionProvider} from "./session.js";
 import {registerEmbedDataset} from "./commands/embedDataset.js";
+import {registerProjection} from "./commands/projection.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
@@ -166,6 +167,7 @@ export function buildCli(): Command {
     });
 
   registerEmbedDataset(program);
+  registerProjection(program);
 
   program
     .command("verify")
