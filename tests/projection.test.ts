@@ -214,6 +214,26 @@ describe("trustworthiness (src/lib/projection/trustworthiness.ts)", () => {
     expect(trustworthiness(original, n, 1, layout, 2, 2)).toBeCloseTo(1 - 72 / 260, 12);
   });
 
+  it("equals sklearn.manifold.trustworthiness on a case built from a formula, euclidean and cosine", () => {
+    // Reference numbers from Debian's python3-sklearn 1.2.1 (apt), run once:
+    //   X[i][j] = sin(0.37 i (j + 1) + j) + 0.1 cos(1.7 i + 3 j), n = 60, d = 5
+    //   Y[i] = (X[i][0] + 0.3 sin(5 i), X[i][1] + 0.3 cos(7 i))
+    //   trustworthiness(X, Y, n_neighbors=k[, metric="cosine"])
+    const n = 60, d = 5;
+    const x = Float64Array.from({length: n * d}, (_, t) => {
+      const i = Math.floor(t / d), j = t % d;
+      return Math.sin(0.37 * i * (j + 1) + j) + 0.1 * Math.cos(1.7 * i + 3 * j);
+    });
+    const y = Float64Array.from({length: n * 2}, (_, t) => {
+      const i = Math.floor(t / 2);
+      return t % 2 === 0 ? x[i * d]! + 0.3 * Math.sin(5 * i) : x[i * d + 1]! + 0.3 * Math.cos(7 * i);
+    });
+    expect(trustworthiness(x, n, d, y, 2, 5)).toBeCloseTo(0.8991025641025641, 12);
+    expect(trustworthiness(x, n, d, y, 2, 10)).toBeCloseTo(0.8610861423220973, 12);
+    expect(trustworthiness(x, n, d, y, 2, 5, {metric: "cosine"})).toBeCloseTo(0.8934615384615384, 12);
+    expect(trustworthiness(x, n, d, y, 2, 10, {metric: "cosine"})).toBeCloseTo(0.8660674157303371, 12);
+  });
+
   it("estimates the full value from a sample of query rows, and reports k-NN overlap", () => {
     const {vectors} = syntheticEmbeddings({n: 600, dim: 32, clusters: 4, seed: 9});
     const layout = fitPca(vectors, 600, 32, 2).projected;
