@@ -112,13 +112,13 @@ function isOurs(path: string, kind: "table" | "summary"): boolean {
  * Refuses, before any work, an output folder that is a file or cannot be written, and an
  * embeddings.arrow / embeddings.json there that the project did not write.
  */
-export function checkOutDir(outDir: string): void {
-  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new Error(`--out ${outDir}: is a file; give a folder`);
+export function checkOutDir(outDir: string, label = outDir): void {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new Error(`--out ${label}: is a file; give a folder`);
   const files = [[EMBEDDINGS_FILE, "table"], [EMBEDDINGS_SUMMARY_FILE, "summary"]] as const;
   for (const [name, kind] of files) {
     const path = join(outDir, name);
     if (existsSync(path) && (!statSync(path).isFile() || !isOurs(path, kind))) {
-      throw new Error(`--out ${outDir}: ${name} is there and was not written by fetalclip embed-dataset; move it away or choose another folder (nothing was run)`);
+      throw new Error(`--out ${label}: ${name} is there and was not written by fetalclip embed-dataset; move it away or choose another folder (nothing was run)`);
     }
   }
   try {
@@ -127,7 +127,7 @@ export function checkOutDir(outDir: string): void {
     closeSync(openSync(probe, "wx"));
     unlinkSync(probe);
   } catch (error) {
-    throw new Error(`--out ${outDir}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was run`);
+    throw new Error(`--out ${label}: cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was run`);
   }
 }
 
@@ -154,7 +154,7 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
   const dataset = typeof options.dataset === "string" ? openDataset(options.dataset, {limit: options.limit}) : options.dataset;
   for (const warning of dataset.warnings) log(`embed-dataset: ${warning}`);
   const outDir = resolve(options.outDir ?? defaultEmbeddingsDir(dataset.name, manifest.id, variant));
-  checkOutDir(outDir);
+  checkOutDir(outDir, options.outDir ?? outDir);
   const cache = new EmbeddingCache(resolve(options.cacheDir ?? EMBEDDING_CACHE_DIR), cacheKeyInputs(manifest, variant), log).open();
   log(`embed-dataset: ${dataset.name} (${dataset.layout}, ${dataset.images.length} images) with ${manifest.id} ${variant}; cache ${cache.dir}`);
 
@@ -198,7 +198,7 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
       log(`embed-dataset: ${missing.length} images to embed, ${cachedCount} cached`);
       const result = await embedMissing(missing, cache, manifest, options, variant, batchSize, failed, log);
       embeddedHashes = result.embedded;
-      modelLoaded = true;
+      modelLoaded = result.ep !== null;
       ep = result.ep;
     }
   } finally {
@@ -283,7 +283,11 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
   };
 }
 
-/** Loads the model and embeds the missing images, committing each batch to the cache as it ends. */
+/**
+ * Embeds the missing images, committing each batch to the cache as it ends. The model is
+ * loaded at the first batch that has a decodable image: images that fail again (a damaged
+ * file stays damaged) never open an inference session.
+ */
 async function embedMissing(
   missing: Pending[],
   cache: EmbeddingCache,
@@ -293,14 +297,12 @@ async function embedMissing(
   batchSize: number,
   failed: Map<string, string>,
   log: (m: string) => void
-): Promise<{embedded: Set<string>; ep: ExecutionProvider}> {
-  // Loaded here only: a run with everything cached never opens an inference session.
-  const {loadNodeModel} = await import("../nodeModel.js");
-  const {model, ep} = await loadNodeModel(options.model, {ep: options.ep, threads: options.threads, variant, log});
+): Promise<{embedded: Set<string>; ep: ExecutionProvider | null}> {
   const spec = {size: manifest.image.size, mean: manifest.image.mean, std: manifest.image.std};
   const embedded = new Set<string>();
   const progressMs = (options.progressSeconds ?? 1) * 1000;
-  const t0 = performance.now();
+  let loaded: Awaited<ReturnType<typeof import("../nodeModel.js").loadNodeModel>> | null = null;
+  let t0 = 0;
   let lastLine = 0;
   let cursor = 0;
   const fail = (p: Pending, error: string) => {
@@ -322,25 +324,33 @@ async function embedMissing(
         }
       }
       if (chunk.length === 0) break;
-      const encoding = await model.encodeImages(chunk.map((c) => c.pixels), {patchEmbeddings: options.patchTokens});
+      if (!loaded) {
+        const {loadNodeModel} = await import("../nodeModel.js");
+        loaded = await loadNodeModel(options.model, {ep: options.ep, threads: options.threads, variant, log});
+        t0 = performance.now();
+      }
+      const encoding = await loaded.model.encodeImages(chunk.map((c) => c.pixels), {patchEmbeddings: options.patchTokens});
       const records: CacheRecord[] = chunk.map((c, i) => ({
         hash: c.pending.hash,
         embedding: encoding.embeddings[i]!,
-        ...(encoding.patchEmbeddings ? {patches: toFloat16Bits(encoding.patchEmbeddings[i]!.data as Float32Array)} : {})
+        ...(encoding.patchEmbeddings ? {patches: toFloat16Bits(encoding.patchEmbeddings[i]!.data)} : {})
       }));
       cache.commit(records);
       for (const c of chunk) embedded.add(c.pending.hash);
       const now = performance.now();
       if (now - lastLine >= progressMs || cursor >= missing.length) {
         lastLine = now;
-        const rate = embedded.size / ((now - t0) / 1000);
+        const rate = embedded.size / Math.max(1e-3, (now - t0) / 1000);
         const left = missing.length - cursor;
         log(`embed-dataset: ${embedded.size}/${missing.length} images embedded (${rate.toFixed(1)} img/s, ETA ${formatDuration(left / rate)})`);
       }
     }
   } finally {
-    await model.imageSession.release();
-    await model.textSession.release();
+    if (loaded) {
+      await loaded.model.imageSession.release();
+      await loaded.model.textSession.release();
+    }
   }
-  return {embedded, ep: ep.image};
+  if (!loaded) log(`embed-dataset: none of the ${missing.length} images to embed could be decoded; no model loaded`);
+  return {embedded, ep: loaded ? loaded.ep.image : null};
 }
