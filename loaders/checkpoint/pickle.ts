@@ -110,19 +110,20 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function asInt(value: unknown, what: string): number {
+/** `fail` names the pickle and the call, so a corrupt argument is reported against the file. */
+function asInt(value: unknown, what: string, fail: (message: string) => never): number {
   if (typeof value === "bigint") {
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) throw new RangeError(`${what} ${value} exceeds 2^53`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) fail(`${what} ${value} exceeds 2^53`);
     return Number(value);
   }
   if (typeof value === "number" && Number.isInteger(value)) return value;
   if (typeof value === "boolean") return value ? 1 : 0;
-  throw new TypeError(`${what} must be an integer, got ${describe(value)}`);
+  return fail(`${what} must be an integer, got ${describe(value)}`);
 }
 
-function intTuple(value: unknown, what: string): number[] {
-  if (!Array.isArray(value)) throw new TypeError(`${what} must be a tuple of integers, got ${describe(value)}`);
-  return value.map((v, i) => asInt(v, `${what}[${i}]`));
+function intTuple(value: unknown, what: string, fail: (message: string) => never): number[] {
+  if (!Array.isArray(value)) fail(`${what} must be a tuple of integers, got ${describe(value)}`);
+  return (value as unknown[]).map((v, i) => asInt(v, `${what}[${i}]`, fail));
 }
 
 /** Applies an allowlisted callable to its arguments: descriptive values only. */
@@ -148,7 +149,10 @@ function applyGlobal(source: string, callable: unknown, args: unknown, position:
     case "torch._utils._rebuild_tensor":
     case "torch._utils._rebuild_tensor_v2": {
       if (args.length < 4) throw new TypeError(`${source}: ${callable.qualifiedName} expects (storage, offset, size, stride, ...), got ${args.length} arguments (byte ${position})`);
-      return new TorchTensorRef(args[0], asInt(args[1], "storage_offset"), intTuple(args[2], "size"), intTuple(args[3], "stride"));
+      const bad = (message: string): never => {
+        throw new TypeError(`${source}: ${callable.qualifiedName}: ${message} (byte ${position}): the pickle is corrupt`);
+      };
+      return new TorchTensorRef(args[0], asInt(args[1], "storage_offset", bad), intTuple(args[2], "size", bad), intTuple(args[3], "stride", bad));
     }
     case "torch._utils._rebuild_parameter":
     case "torch._utils._rebuild_parameter_with_state": {

@@ -27,6 +27,18 @@ function describeValue(value: unknown): string {
   return value === null ? "None" : typeof value;
 }
 
+/** A pickled value for an error message: JSON when it has a form (BigInt as digits), else its kind; never throws. */
+function showValue(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  } catch {
+    text = undefined; // circular (a list holding itself through the memo)
+  }
+  if (text === undefined) return describeValue(value);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
 function tensorCount(value: Map<unknown, unknown>): number {
   let n = 0;
   for (const v of value.values()) if (v instanceof TorchTensorRef) n++;
@@ -69,12 +81,12 @@ export function openTorchZip(path: string): StateDict {
     const storages = new Map<string, StorageRef>();
     const persistentLoad = (pid: unknown): StorageRef => {
       if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== "storage") {
-        throw new Error(`${source}: unexpected persistent id ${JSON.stringify(pid)}; expected ('storage', type, key, location, numel)`);
+        throw new Error(`${source}: unexpected persistent id ${showValue(pid)}; expected ('storage', type, key, location, numel)`);
       }
       const [, type, key, , numel] = pid as unknown[];
       if (!(type instanceof TorchStorageType)) throw new Error(`${source}: persistent id storage type is ${describeValue(type)}, expected a torch.*Storage`);
       if (type.name === "UntypedStorage") {
-        throw new Error(`${source}: storage ${JSON.stringify(key)} is a torch.UntypedStorage (raw bytes, no element type); torch.save writes typed storages (torch.FloatStorage, torch.HalfStorage, ...) for tensors, so this file was not written by torch.save or was altered`);
+        throw new Error(`${source}: storage ${showValue(key)} is a torch.UntypedStorage (raw bytes, no element type); torch.save writes typed storages (torch.FloatStorage, torch.HalfStorage, ...) for tensors, so this file was not written by torch.save or was altered`);
       }
       if (typeof key !== "string") throw new Error(`${source}: storage key must be a string, got ${describeValue(key)}`);
       if (typeof numel !== "number" || !Number.isSafeInteger(numel) || numel < 0) throw new Error(`${source}: storage ${key} numel must be a non-negative integer, got ${String(numel)}`);

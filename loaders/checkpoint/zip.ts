@@ -49,9 +49,10 @@ export function readExactly(fd: number, target: Uint8Array, position: number, wh
   }
 }
 
-function u64(view: DataView, at: number): number {
+/** A zip64 8-byte field; `fail` names the archive when the value cannot be an offset or size. */
+function u64(view: DataView, at: number, fail: (message: string) => never): number {
   const value = view.getBigUint64(at, true);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`zip64 field ${value} exceeds 2^53`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) fail(`a zip64 field holds ${value}, over 2^53: the zip is corrupt`);
   return Number(value);
 }
 
@@ -113,6 +114,7 @@ export class ZipReader {
   }
 
   private readCentralDirectory(): void {
+    const fail = (message: string): never => this.fail(message);
     const tailLength = Math.min(this.fileSize, EOCD_SEARCH_BYTES);
     if (tailLength < EOCD_SIZE) this.fail(`${this.fileSize} bytes is too short for a zip archive`);
     const tailStart = this.fileSize - tailLength;
@@ -135,12 +137,12 @@ export class ZipReader {
     const locatorPosition = eocdPosition - 20;
     const locator = locatorPosition >= 0 ? new DataView(this.read(locatorPosition, 20).buffer) : undefined;
     if (locator && locator.getUint32(0, true) === ZIP64_EOCD_LOCATOR_SIGNATURE) {
-      const zip64Position = u64(locator, 8);
+      const zip64Position = u64(locator, 8, fail);
       const record = new DataView(this.read(zip64Position, 56).buffer);
       if (record.getUint32(0, true) !== ZIP64_EOCD_SIGNATURE) this.fail(`no zip64 end-of-central-directory record at byte ${zip64Position}: the zip is corrupt`);
-      entryCount = u64(record, 32);
-      directorySize = u64(record, 40);
-      directoryOffset = u64(record, 48);
+      entryCount = u64(record, 32, fail);
+      directorySize = u64(record, 40, fail);
+      directoryOffset = u64(record, 48, fail);
     } else if (needsZip64) {
       this.fail("the end-of-central-directory record asks for zip64 but no zip64 locator precedes it: the zip is corrupt");
     }
@@ -181,7 +183,7 @@ export class ZipReader {
           let field = extra + 4;
           const take = (): number => {
             if (field + 8 > extra + 4 + size) this.fail(`entry "${name}": zip64 extra field is too short`);
-            const value = u64(view, field);
+            const value = u64(view, field, fail);
             field += 8;
             return value;
           };

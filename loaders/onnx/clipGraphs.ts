@@ -66,8 +66,12 @@ function shapeText(shape: readonly number[]): string {
 /** Reads checkpoint tensors by key, checking each shape against what the config implies. */
 class CheckedWeights {
   private readonly source: WeightSource;
+  /** "<checkpoint path>: " when the source is a checkpoint, so errors name the file. */
+  private readonly where: string;
 
   constructor(source: WeightSource | Pick<StateDict, "get">, private readonly configNote: string) {
+    const path = (source as {path?: unknown}).path;
+    this.where = typeof path === "string" ? `${path}: ` : "";
     this.source = {
       get(name) {
         const t = source.get(name) as WeightTensor | ReturnType<StateDict["get"]>;
@@ -83,10 +87,10 @@ class CheckedWeights {
 
   take(key: string, expected: number[]): WeightTensor {
     const t = this.source.get(key);
-    if (!t) throw new Error(`checkpoint key "${key}" is missing (expected shape ${shapeText(expected)} from ${this.configNote})`);
+    if (!t) throw new Error(`${this.where}checkpoint key "${key}" is missing (expected shape ${shapeText(expected)} from ${this.configNote})`);
     const same = t.shape.length === expected.length && t.shape.every((d, i) => d === expected[i]);
     if (!same) {
-      throw new Error(`checkpoint key "${key}": expected shape ${shapeText(expected)} from ${this.configNote}, got ${shapeText(t.shape)}`);
+      throw new Error(`${this.where}checkpoint key "${key}": expected shape ${shapeText(expected)} from ${this.configNote}, got ${shapeText(t.shape)}`);
     }
     return t;
   }
