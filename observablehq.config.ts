@@ -16,7 +16,8 @@ export default {
     {name: "Model bundles", path: "/"},
     {name: "Phantom dataset", path: "/phantom"},
     {name: "Zero-shot on the phantom", path: "/zero-shot"},
-    {name: "Live zero-shot", path: "/live"}
+    {name: "Live zero-shot", path: "/live"},
+    {name: "Embeddings", path: "/embeddings"}
   ],
   footer: "FetalCLIP Explorer. FetalCLIP: Maani et al., 2025.",
   search: false,
