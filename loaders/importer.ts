@@ -81,9 +81,12 @@ function scalar(state: StateDict, key: string): number {
   return t.toFloat32()[0]!;
 }
 
+const FLOAT_DTYPES = new Set(["float16", "bfloat16", "float32", "float64"]);
+
 /**
- * The checkpoint seen through a check that every tensor read holds only finite
- * numbers: one flipped exponent bit can make every embedding NaN downstream.
+ * The checkpoint seen through a check that every tensor read is floating point and holds
+ * only finite numbers: one flipped exponent bit can make every embedding NaN downstream,
+ * and weights stored as integers are a lying header, not a model.
  */
 export function finiteWeights(state: StateDict): StateDict {
   return {
@@ -94,6 +97,9 @@ export function finiteWeights(state: StateDict): StateDict {
       return {
         ...t,
         toFloat32() {
+          if (!FLOAT_DTYPES.has(t.dtype)) {
+            throw new Error(`${state.path}: tensor "${name}" is stored as ${t.dtype}; a model's weights are floating point (float32, float16, bfloat16 or float64)`);
+          }
           const values = t.toFloat32();
           for (let i = 0; i < values.length; i++) {
             if (!Number.isFinite(values[i])) {
