@@ -1,7 +1,8 @@
 // npm run bench -- NAME [options]: benchmarks that print ratios against a peer measured in the same run.
 const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<void>}>> = {
   model: () => import("./model.js"),
-  demo: () => import("./demo.js")
+  demo: () => import("./demo.js"),
+  embeddings: () => import("./embeddings.js")
 };
 
 export {};

@@ -68,6 +68,8 @@ export interface EmbedDatasetResult {
   /** The execution provider used, when a model was loaded. */
   ep: ExecutionProvider | null;
   seconds: number;
+  /** Where the time went: hashing the files, opening the sessions, decoding + inference + cache writes. */
+  timings: {hashSeconds: number; loadSeconds: number; embedSeconds: number};
 }
 
 function formatDuration(seconds: number): string {
@@ -161,6 +163,7 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
   // 1. The bytes' SHA-256 of every image: the cache key. Unreadable files are reported here.
   const failed = new Map<string, string>();
   const hashOf = new Map<string, string>();
+  const hashStarted = performance.now();
   for (const image of dataset.images) {
     try {
       hashOf.set(image.id, sha256Hex(readImageBytes(image.path)));
@@ -168,6 +171,10 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
       failed.set(image.id, (error as Error).message);
     }
   }
+
+  const hashSeconds = (performance.now() - hashStarted) / 1000;
+  let loadSeconds = 0;
+  let embedSeconds = 0;
 
   // 2. Under the cache's lock: what is missing, then embed it batch by batch, each batch committed as it ends.
   await cache.lock();
@@ -200,6 +207,8 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
       embeddedHashes = result.embedded;
       modelLoaded = result.ep !== null;
       ep = result.ep;
+      loadSeconds = result.loadSeconds;
+      embedSeconds = result.embedSeconds;
     }
   } finally {
     cache.unlock();
@@ -279,7 +288,8 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
     variant,
     modelLoaded,
     ep,
-    seconds: (performance.now() - started) / 1000
+    seconds: (performance.now() - started) / 1000,
+    timings: {hashSeconds, loadSeconds, embedSeconds}
   };
 }
 
@@ -297,11 +307,13 @@ async function embedMissing(
   batchSize: number,
   failed: Map<string, string>,
   log: (m: string) => void
-): Promise<{embedded: Set<string>; ep: ExecutionProvider | null}> {
+): Promise<{embedded: Set<string>; ep: ExecutionProvider | null; loadSeconds: number; embedSeconds: number}> {
+  const started = performance.now();
   const spec = {size: manifest.image.size, mean: manifest.image.mean, std: manifest.image.std};
   const embedded = new Set<string>();
   const progressMs = (options.progressSeconds ?? 1) * 1000;
   let loaded: Awaited<ReturnType<typeof import("../nodeModel.js").loadNodeModel>> | null = null;
+  let loadSeconds = 0;
   let t0 = 0;
   let lastLine = 0;
   let cursor = 0;
@@ -326,8 +338,10 @@ async function embedMissing(
       if (chunk.length === 0) break;
       if (!loaded) {
         const {loadNodeModel} = await import("../nodeModel.js");
+        const loadStarted = performance.now();
         loaded = await loadNodeModel(options.model, {ep: options.ep, threads: options.threads, variant, log});
         t0 = performance.now();
+        loadSeconds = (t0 - loadStarted) / 1000;
       }
       const encoding = await loaded.model.encodeImages(chunk.map((c) => c.pixels), {patchEmbeddings: options.patchTokens});
       const records: CacheRecord[] = chunk.map((c, i) => ({
@@ -352,5 +366,5 @@ async function embedMissing(
     }
   }
   if (!loaded) log(`embed-dataset: none of the ${missing.length} images to embed could be decoded; no model loaded`);
-  return {embedded, ep: loaded ? loaded.ep.image : null};
+  return {embedded, ep: loaded ? loaded.ep.image : null, loadSeconds, embedSeconds: (performance.now() - started) / 1000 - loadSeconds};
 }
