@@ -33,6 +33,8 @@ const NANO: OpenClipConfig = {
 
 let root: string;
 let caseCount = 0;
+/** Every run's figures, printed at the end: what the README's limits cost in practice. */
+const measured: {what: string; ms: number; peakMb: number | null; code: number | null}[] = [];
 
 interface Run {
   code: number | null;
@@ -57,6 +59,7 @@ function fetalclip(args: string[], cwd: string): Run {
     {cwd, encoding: "utf8", timeout: TIME_LIMIT_MS * 2, env: {...process.env, FETALCLIP_PEAK_FILE: peakFile}, maxBuffer: 64 * 1024 * 1024}
   );
   const peakKb = existsSync(peakFile) ? Number(readFileSync(peakFile, "utf8")) : null;
+  measured.push({what: `${args[0]} ${cwd.split("/").pop()}`, ms: Date.now() - started, peakMb: peakKb === null ? null : Math.round(peakKb / 1024), code: r.status});
   return {code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started, peakKb};
 }
 
@@ -231,7 +234,12 @@ function jpegDeclaring(width: number, height: number): Buffer {
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), "fetalclip-hostile-"));
 });
-afterAll(() => rmSync(root, {recursive: true, force: true}));
+afterAll(() => {
+  rmSync(root, {recursive: true, force: true});
+  const worst = (key: "ms" | "peakMb") => Math.max(...measured.map((m) => m[key] ?? 0));
+  console.log(`hostile inputs: ${measured.length} CLI runs; slowest ${worst("ms")} ms, highest peak ${worst("peakMb")} MB\n` +
+    measured.map((m) => `  ${m.what.padEnd(36)} exit ${m.code}  ${String(m.ms).padStart(6)} ms  ${String(m.peakMb).padStart(5)} MB`).join("\n"));
+});
 
 describe("hostile checkpoints: refused with the file named, no side effect, < 1 GB, < 30 s", () => {
   test("a payload pickle (posix.system via REDUCE) is refused by name and never runs", () => {
