@@ -17,6 +17,7 @@ import {loadNodeModel} from "../loaders/nodeModel.js";
 import {PHANTOM_DIR} from "../loaders/paths.js";
 import {readPhantomManifest} from "../loaders/phantomDataset.js";
 import {readProjectConfig} from "../loaders/projectConfig.js";
+import {ensureEmbeddings, readEmbeddings} from "../loaders/embeddings/store.js";
 import {decodeEmbeddingTable, type EmbeddingTableData} from "../src/lib/embeddingTable.js";
 import {float16BitsToFloat32} from "../loaders/onnx/float16.js";
 import {preprocessImage} from "../src/lib/preprocess.js";
@@ -144,6 +145,39 @@ describe("embed-dataset on the embedded default (phantom + demo model)", () => {
     expect(dt.columnNames()).toContain("patch_embeddings");
     await model.imageSession.release();
     await model.textSession.release();
+  });
+});
+
+describe("embed-dataset: two jobs at once, and the site's API", () => {
+  it("two jobs started together on one cache embed each image once (the second waits for the lock)", async () => {
+    const job = (out: string) =>
+      new Promise<{status: number | null; stdout: string}>((done) => {
+        const child = spawn(process.execPath, ["--import", TSX, CLI, "embed-dataset", "--model", DEMO_BUNDLE_DIR, "--dataset", "phantom", "--limit", "30", "--out", out, "--cache", "cache-concurrent", "--batch", "4"], {cwd: tmp});
+        let stdout = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.on("close", (status) => done({status, stdout}));
+      });
+    const [a, b] = await Promise.all([job("out-a"), job("out-b")]);
+    expect([a.status, b.status]).toEqual([0, 0]);
+    const [ra, rb] = [jobOutput(a.stdout), jobOutput(b.stdout)];
+    expect(ra.embedded + rb.embedded).toBe(30);
+    const keyDir = join(tmp, "cache-concurrent", cacheKey(cacheKeyInputs(readManifest(DEMO_BUNDLE_DIR), "fp32")));
+    expect(countShardRecords(keyDir).records).toBe(30);
+    expect(readFileSync(join(tmp, "out-a", "embeddings.arrow")).equals(readFileSync(join(tmp, "out-b", "embeddings.arrow")))).toBe(true);
+  });
+
+  it("ensureEmbeddings makes the table of a configured model and dataset, readEmbeddings reads it back", async () => {
+    const [model] = readProjectConfig({env: {FETALCLIP_DATASETS: "phantom", FETALCLIP_BUNDLES: "fetalclip-demo"}}).models;
+    const dataset = {name: "phantom", dataset: "phantom"};
+    const options = {limit: 5, cacheDir: join(tmp, "cache-site"), outDir: join(tmp, "out-site"), log: () => {}};
+    const made = await ensureEmbeddings(model!, dataset, options);
+    expect(made).toMatchObject({images: 5, embedded: 5, cached: 0, failed: [], modelLoaded: true});
+    const again = await ensureEmbeddings(model!, dataset, options);
+    expect(again).toMatchObject({embedded: 0, cached: 5, modelLoaded: false, ep: null});
+    const table = readEmbeddings(again.out);
+    expect(table.ids).toHaveLength(5);
+    expect(table.embeddings).toHaveLength(5 * 128);
+    expect(table.ids[0]).toBe(readPhantomManifest(PHANTOM_DIR).map((s) => s.file).sort()[0]);
   });
 });
 
