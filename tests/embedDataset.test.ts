@@ -259,6 +259,7 @@ describe("embed-dataset on a folder with bad files, killed at random moments", (
     expect(reason["gone.png"]).toBe("the file does not exist");
     expect(r.stderr).toContain("row 2: ga_days \"not-a-number\" is not a number; left empty");
     expect(r.stderr).toMatch(/row \d+: image name "\.\.\/escape\.png" is not a path inside the dataset; skipped/);
+    expect(r.stderr).toContain("images/grey16.png is a 16-bit greyscale PNG: decoded as PIL (open_clip's loader) does, values above 255 saturate to white");
     reference = readFileSync(join(tmp, "out-reference", "embeddings.arrow"));
     const table = decodeEmbeddingTable(new Uint8Array(reference));
     expect(table.ids).toEqual(goodIds);

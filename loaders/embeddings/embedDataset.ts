@@ -72,6 +72,11 @@ export interface EmbedDatasetResult {
   timings: {hashSeconds: number; loadSeconds: number; embedSeconds: number};
 }
 
+/** A 16-bit greyscale PNG (IHDR bit depth 16, colour type 0), read from its header. */
+function isGrey16Png(bytes: Uint8Array): boolean {
+  return bytes.length > 25 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[24] === 16 && bytes[25] === 0;
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";
   const s = Math.round(seconds);
@@ -317,6 +322,7 @@ async function embedMissing(
   let t0 = 0;
   let lastLine = 0;
   let cursor = 0;
+  let grey16 = 0;
   const fail = (p: Pending, error: string) => {
     for (const id of p.ids) failed.set(id, error);
     log(`embed-dataset: skipped ${p.ids[0]}: ${error}`);
@@ -331,6 +337,9 @@ async function embedMissing(
           const bytes = readImageBytes(p.path);
           if (sha256Hex(bytes) !== p.hash) throw new Error("the file changed while the job ran; run it again");
           chunk.push({pending: p, pixels: preprocessImage(bytes, spec)});
+          if (isGrey16Png(bytes) && grey16++ === 0) {
+            log(`embed-dataset: ${p.ids[0]} is a 16-bit greyscale PNG: decoded as PIL (open_clip's loader) does, values above 255 saturate to white; save full-range 16-bit scans as 8-bit first`);
+          }
         } catch (error) {
           fail(p, (error as Error).message.replace(/^decodeImage: /, ""));
         }
@@ -365,6 +374,7 @@ async function embedMissing(
       await loaded.model.textSession.release();
     }
   }
+  if (grey16 > 1) log(`embed-dataset: ${grey16} images were 16-bit greyscale PNGs (values above 255 saturate, as in PIL)`);
   if (!loaded) log(`embed-dataset: none of the ${missing.length} images to embed could be decoded; no model loaded`);
   return {embedded, ep: loaded ? loaded.ep.image : null, loadSeconds, embedSeconds: (performance.now() - started) / 1000 - loadSeconds};
 }
