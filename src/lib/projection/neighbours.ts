@@ -44,17 +44,31 @@ class TopK {
   }
 }
 
+/** Dot product of rows i and j of a flat row-major matrix, four partial sums (a fixed order: same bits everywhere). */
+function dotRows(rows: ArrayLike<number>, i: number, other: ArrayLike<number>, j: number, dim: number): number {
+  const a = i * dim, b = j * dim;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, c = 0;
+  for (; c + 3 < dim; c += 4) {
+    s0 += rows[a + c]! * other[b + c]!;
+    s1 += rows[a + c + 1]! * other[b + c + 1]!;
+    s2 += rows[a + c + 2]! * other[b + c + 2]!;
+    s3 += rows[a + c + 3]! * other[b + c + 3]!;
+  }
+  for (; c < dim; c++) s0 += rows[a + c]! * other[b + c]!;
+  return s0 + s1 + s2 + s3;
+}
+
 // Rows of the outer block stay in cache while every later row streams past them once.
 const BLOCK = 16;
 
-/** Offers every pair i < j once to both rows, with score(i, j) from `pairScore`. */
-function allPairs(n: number, top: TopK, pairScore: (i: number, j: number) => number): void {
+/** Offers every pair i < j once to both rows, scored by their dot product (cosine of unit rows). */
+function allPairs(rows: Float64Array, n: number, dim: number, top: TopK): void {
   for (let i0 = 0; i0 < n; i0 += BLOCK) {
     const i1 = Math.min(n, i0 + BLOCK);
     for (let j = i0 + 1; j < n; j++) {
       const iEnd = Math.min(i1, j);
       for (let i = i0; i < iEnd; i++) {
-        const s = pairScore(i, j);
+        const s = dotRows(rows, i, rows, j, dim);
         top.offer(i, j, s);
         top.offer(j, i, s);
       }
@@ -69,32 +83,47 @@ function allPairs(n: number, top: TopK, pairScore: (i: number, j: number) => num
 export function cosineNeighbours(vectors: ArrayLike<number>, n: number, dim: number, k: number): CosineNeighbours {
   checkRows("cosineNeighbours", vectors, n, dim);
   checkK("cosineNeighbours", k, n);
-  const unit = unitRows(vectors, n, dim);
   const top = new TopK(n, k);
-  allPairs(n, top, (i, j) => {
-    const a = i * dim, b = j * dim;
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += unit[a + c]! * unit[b + c]!;
-    return s;
-  });
-  return {index: top.index, cosine: Float32Array.from(top.score)};
+  allPairs(unitRows(vectors, n, dim), n, dim, top);
+  return {index: top.index, cosine: new Float32Array(top.score)};
 }
 
-/** Exact k nearest neighbours of every row by Euclidean distance; self excluded, ties to the lower index. */
+/**
+ * Exact k nearest neighbours of every row by Euclidean distance; self excluded, ties to the lower index.
+ * The squared distance is summed coordinate by coordinate and a pair is dropped as soon as the partial
+ * sum exceeds both rows' current k-th distance: a partial sum of squares never exceeds the full one, in
+ * floating point too, so nothing is lost. On PCA scores (largest variance first) most pairs stop after
+ * a few coordinates.
+ */
 export function euclideanNeighbours(vectors: ArrayLike<number>, n: number, dim: number, k: number): EuclideanNeighbours {
   checkRows("euclideanNeighbours", vectors, n, dim);
   checkK("euclideanNeighbours", k, n);
   const rows = Float64Array.from(vectors);
   const top = new TopK(n, k);
-  allPairs(n, top, (i, j) => {
-    const a = i * dim, b = j * dim;
-    let s = 0;
-    for (let c = 0; c < dim; c++) {
-      const d = rows[a + c]! - rows[b + c]!;
-      s += d * d;
+  const scores = top.score;
+  // Squared k-th distance of each row so far (+Infinity until k candidates were seen).
+  const bound = new Float64Array(n).fill(Infinity);
+  for (let i0 = 0; i0 < n; i0 += BLOCK) {
+    const i1 = Math.min(n, i0 + BLOCK);
+    for (let j = i0 + 1; j < n; j++) {
+      const iEnd = Math.min(i1, j), b = j * dim;
+      for (let i = i0; i < iEnd; i++) {
+        const limit = Math.max(bound[i]!, bound[j]!);
+        const a = i * dim;
+        let s = 0, c = 0;
+        for (; c < dim; c++) {
+          const d = rows[a + c]! - rows[b + c]!;
+          s += d * d;
+          if (s > limit) break;
+        }
+        if (c < dim) continue;
+        top.offer(i, j, -s);
+        top.offer(j, i, -s);
+        bound[i] = -scores[i * k + k - 1]!;
+        bound[j] = -scores[j * k + k - 1]!;
+      }
     }
-    return -s;
-  });
+  }
   return {index: top.index, distance: Float32Array.from(top.score, (s) => Math.sqrt(-s))};
 }
 
@@ -117,7 +146,8 @@ export function nearestTo(
   // Same arithmetic as cosineNeighbours (rows scaled to unit length, then summed in order), so the
   // page's answer for one point equals the precomputed one bit for bit.
   const q = queryIndex * dim;
-  const query = unitRows(Array.prototype.slice.call(vectors, q, q + dim) as number[], 1, dim);
+  const query = unitRows(Float64Array.from({length: dim}, (_, c) => vectors[q + c]!), 1, dim);
+  const row = new Float64Array(dim);
   const top = new TopK(1, k);
   for (let j = 0; j < n; j++) {
     if (j === queryIndex) continue;
@@ -125,9 +155,8 @@ export function nearestTo(
     let bb = 0;
     for (let c = 0; c < dim; c++) bb += vectors[b + c]! * vectors[b + c]!;
     const scale = bb > 0 ? 1 / Math.sqrt(bb) : 0;
-    let s = 0;
-    for (let c = 0; c < dim; c++) s += query[c]! * (vectors[b + c]! * scale);
-    top.offer(0, j, s);
+    for (let c = 0; c < dim; c++) row[c] = vectors[b + c]! * scale;
+    top.offer(0, j, dotRows(query, 0, row, 0, dim));
   }
-  return {index: top.index, cosine: Float32Array.from(top.score)};
+  return {index: top.index, cosine: new Float32Array(top.score)};
 }

@@ -4,7 +4,7 @@
 // subspace iteration on it (cheap: dim^2 per vector per pass), then refined by
 // a Rayleigh-Ritz step; a full eigendecomposition of a 768 x 768 matrix costs
 // ~4 s in ml-matrix here, the iteration a few hundred ms.
-import {EigenvalueDecomposition, Matrix, QrDecomposition} from "ml-matrix";
+import {EigenvalueDecomposition, Matrix} from "ml-matrix";
 import {createRng} from "../random.js";
 import {checkRows} from "./rows.js";
 
@@ -15,6 +15,12 @@ export interface PcaOptions {
   iterations?: number;
   /** Extra vectors carried beyond k to speed convergence (default 10). */
   oversample?: number;
+  /**
+   * Estimate the mean and covariance from at most this many rows (a seeded sample) and project
+   * all n rows on the axes found (default: all rows). The covariance costs n dim^2 / 2, the
+   * projection only n dim k: for reduction before UMAP a few thousand rows find the axes.
+   */
+  fitRows?: number;
 }
 
 export interface PcaResult {
@@ -26,10 +32,22 @@ export interface PcaResult {
   components: Float32Array;
   /** Column means removed before projecting (dim). */
   mean: Float64Array;
-  /** Variance along each kept axis (sample variance, n - 1 denominator). */
+  /** Variance along each kept axis (sample variance, n - 1 denominator, of the rows fitted). */
   explainedVariance: Float64Array;
-  /** Total variance of the data (trace of the covariance). */
+  /** Total variance of the rows fitted (trace of the covariance). */
   totalVariance: number;
+}
+
+/** All rows, or `limit` of them drawn without replacement with `seed` (kept in row order). */
+function sampleRows(vectors: Float32Array, n: number, dim: number, limit: number | undefined, seed: number | string): Float32Array {
+  if (limit === undefined || limit >= n) return vectors;
+  if (!Number.isInteger(limit) || limit < 2) throw new Error(`fitPca: fitRows must be an integer >= 2, got ${limit}`);
+  const order = Array.from({length: n}, (_, i) => i);
+  createRng(`${seed}/rows`).shuffle(order);
+  const rows = order.slice(0, limit).sort((a, b) => a - b);
+  const out = new Float32Array(limit * dim);
+  rows.forEach((row, t) => out.set(vectors.subarray(row * dim, row * dim + dim), t * dim));
+  return out;
 }
 
 /** Column means of the rows. */
@@ -96,14 +114,31 @@ function multiply(cov: Float64Array, q: Float64Array, dim: number, l: number): F
   return out;
 }
 
-/** An orthonormal basis of the columns of a (dim x l), by Householder QR (ml-matrix). */
+/**
+ * An orthonormal basis of the columns of a (dim x l, row-major), in place: modified Gram-Schmidt
+ * run twice ("twice is enough" for orthogonality to rounding). ml-matrix's QR does the same job
+ * through get/set calls at ~300 ms per 768 x 60 block; this takes a few milliseconds.
+ */
 function orthonormalise(a: Float64Array, dim: number, l: number): Float64Array {
-  const m = new Matrix(dim, l);
-  for (let r = 0; r < dim; r++) for (let j = 0; j < l; j++) m.set(r, j, a[r * l + j]!);
-  const q = new QrDecomposition(m).orthogonalMatrix;
-  const out = new Float64Array(dim * l);
-  for (let r = 0; r < dim; r++) for (let j = 0; j < l; j++) out[r * l + j] = q.get(r, j);
-  return out;
+  const column = new Float64Array(dim);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < l; j++) {
+      for (let r = 0; r < dim; r++) column[r] = a[r * l + j]!;
+      for (let i = 0; i < j; i++) {
+        let proj = 0;
+        for (let r = 0; r < dim; r++) proj += a[r * l + i]! * column[r]!;
+        for (let r = 0; r < dim; r++) column[r]! -= proj * a[r * l + i]!;
+      }
+      let norm = 0;
+      for (let r = 0; r < dim; r++) norm += column[r]! * column[r]!;
+      norm = Math.sqrt(norm);
+      // A column already in the span of the others (rank-deficient data) becomes a unit axis.
+      if (!(norm > 1e-300)) column.fill(0).fill(1, j % dim, (j % dim) + 1);
+      const scale = norm > 1e-300 ? 1 / norm : 1;
+      for (let r = 0; r < dim; r++) a[r * l + j] = column[r]! * scale;
+    }
+  }
+  return a;
 }
 
 /**
@@ -116,8 +151,10 @@ export function fitPca(vectors: Float32Array, n: number, dim: number, k: number,
   if (!Number.isInteger(k) || k <= 0) throw new Error(`fitPca: k must be a positive integer, got ${k}`);
   if (n === 0) throw new Error("fitPca: no rows");
   const kept = Math.min(k, dim, n);
-  const mean = columnMeans(vectors, n, dim);
-  const cov = covariance(vectors, n, dim, mean);
+  const sample = sampleRows(vectors, n, dim, options.fitRows, options.seed ?? 0);
+  const m = sample.length / dim;
+  const mean = columnMeans(sample, m, dim);
+  const cov = covariance(sample, m, dim, mean);
   let totalVariance = 0;
   for (let c = 0; c < dim; c++) totalVariance += cov[c * dim + c]!;
 

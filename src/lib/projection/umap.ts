@@ -35,6 +35,8 @@ export interface UmapOptions {
   nEpochs?: number;
   /** Principal components kept before the neighbour search (default 50; the data's own dim if smaller). */
   pcaDims?: number;
+  /** Rows sampled to find the principal axes (default 4,096; all rows are projected). */
+  pcaFitRows?: number;
   /** Distance between rows: cosine (default; CLIP embeddings) or euclidean. */
   metric?: "cosine" | "euclidean";
   /** Initial layout: the first two principal components (default) or uniform in [-10, 10] as umap-js. */
@@ -185,8 +187,8 @@ export async function umapLayout(vectors: Float32Array, n: number, dim: number, 
 
   const rng = createRng(options.seed ?? 0);
   progress({stage: "pca", done: 0, total: 1});
-  const rows = options.metric === "euclidean" ? vectors : Float32Array.from(unitRows(vectors, n, dim));
-  const pca = fitPca(rows, n, dim, pcaDims, {seed: `${options.seed ?? 0}/pca`});
+  const rows = options.metric === "euclidean" ? vectors : new Float32Array(unitRows(vectors, n, dim));
+  const pca = fitPca(rows, n, dim, pcaDims, {seed: `${options.seed ?? 0}/pca`, fitRows: options.pcaFitRows ?? 4096});
   progress({stage: "pca", done: 1, total: 1});
   await pause();
   signal?.throwIfAborted();
@@ -229,7 +231,7 @@ export async function umapLayout(vectors: Float32Array, n: number, dim: number, 
       let dx = y[j]! - y[t]!, dy = y[j + 1]! - y[t + 1]!;
       let d2 = dx * dx + dy * dy;
       if (d2 > 0) {
-        const pb = Math.pow(d2, b);
+        const pb = Math.exp(b * Math.log(d2)); // d2^b; V8's Math.pow is ~3x slower than exp(log)
         const coeff = (-2 * a * b * (pb / d2)) / (a * pb + 1);
         const gx = clip4(coeff * dx) * alpha, gy = clip4(coeff * dy) * alpha;
         y[j]! += gx;
@@ -246,7 +248,7 @@ export async function umapLayout(vectors: Float32Array, n: number, dim: number, 
         dy = y[j + 1]! - y[o + 1]!;
         d2 = dx * dx + dy * dy;
         if (d2 > 0) {
-          const coeff = (2 * gamma * b) / ((0.001 + d2) * (a * Math.pow(d2, b) + 1));
+          const coeff = (2 * gamma * b) / ((0.001 + d2) * (a * Math.exp(b * Math.log(d2)) + 1));
           y[j]! += clip4(coeff * dx) * alpha;
           y[j + 1]! += clip4(coeff * dy) * alpha;
         } else if (other * 2 !== j) {
@@ -264,5 +266,5 @@ export async function umapLayout(vectors: Float32Array, n: number, dim: number, 
       lastYield = Date.now();
     }
   }
-  return Float32Array.from(y);
+  return new Float32Array(y);
 }
