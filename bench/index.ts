@@ -2,7 +2,8 @@
 const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<void>}>> = {
   model: () => import("./model.js"),
   demo: () => import("./demo.js"),
-  embeddings: () => import("./embeddings.js")
+  embeddings: () => import("./embeddings.js"),
+  umap: () => import("./umap.js")
 };
 
 export {};
