@@ -14,7 +14,7 @@ import {toFloat16Bits} from "../onnx/float16.js";
 import {openDataset, type Dataset} from "../datasets/registry.js";
 import {CACHE_DIR} from "../paths.js";
 import type {ExecutionProvider} from "../session.js";
-import {EMBEDDING_CACHE_DIR, EmbeddingCache, cacheKeyInputs, sha256Hex, writeFileAtomic, type CacheRecord} from "./cache.js";
+import {EMBEDDING_CACHE_DIR, EmbeddingCache, cacheKeyInputs, removeStaleTemporaries, sha256Hex, writeFileAtomic, type CacheRecord} from "./cache.js";
 
 export const EMBEDDINGS_SUMMARY_FILE = "embeddings.json";
 export const EMBEDDINGS_SUMMARY_FORMAT = "fetalclip-explorer/embeddings-summary@1";
@@ -130,6 +130,7 @@ export function checkOutDir(outDir: string, label = outDir): void {
   }
   try {
     mkdirSync(outDir, {recursive: true});
+    removeStaleTemporaries(outDir); // a job killed while writing its table leaves one
     const probe = join(outDir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}-probe`);
     closeSync(openSync(probe, "wx"));
     unlinkSync(probe);
