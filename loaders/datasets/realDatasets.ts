@@ -2,7 +2,7 @@
 // FETAL_PLANES_DB (Burgos-Artizzu et al., Sci Rep 2020), African fetal standard
 // planes (Sendra-Balcells et al., Sci Rep 2023) and HC18 (van den Heuvel et al.,
 // PLoS ONE 2018). Each gives image paths with labels named as FetalCLIP's prompts.
-import {existsSync, readFileSync} from "node:fs";
+import {existsSync, readFileSync, statSync} from "node:fs";
 import {join, relative, resolve} from "node:path";
 import {csvParse, dsvFormat} from "d3-dsv";
 import {brainSubplaneOf, planeClassOf} from "../../src/lib/prompts.js";
@@ -22,9 +22,14 @@ export interface HeadImage {
   hcMm: number;
 }
 
+/** FETAL_PLANES_DB's CSV (12,400 rows) is about 1 MB; a labels file over this is refused before reading. */
+export const MAX_LABELS_CSV_BYTES = 256 * 1024 * 1024;
+
 /** Comma- or semicolon-separated (FETAL_PLANES_DB's own CSV uses ';'), judged by the header line. */
 export function readCsv(path: string): Record<string, string>[] {
   if (!existsSync(path)) throw new Error(`${path} is missing`);
+  const bytes = statSync(path).size;
+  if (bytes > MAX_LABELS_CSV_BYTES) throw new Error(`${path}: ${bytes} bytes, over the ${MAX_LABELS_CSV_BYTES}-byte limit for a labels file`);
   const text = readFileSync(path, "utf8").replace(/^\uFEFF/, "");
   const header = text.slice(0, text.indexOf("\n") >>> 0);
   return header.split(";").length > header.split(",").length ? dsvFormat(";").parse(text) : csvParse(text);
