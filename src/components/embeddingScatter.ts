@@ -1,6 +1,7 @@
 // The UMAP of one (dataset, model) map as a canvas scatter that stays smooth at
-// 10,000 points: each colour is one pre-drawn disc stamped per point, hover looks up
-// a quadtree and repaints only an overlay, the zoom is d3-zoom's. Drag draws a
+// 10,000 points: discs are rasterised into one pixel buffer (a few ms for 10,000, where
+// 10,000 drawImage or arc calls cost ~60 ms in software-rendered Chromium), hover looks
+// up a quadtree and repaints only an overlay, the zoom is d3-zoom's. Drag draws a
 // selection rectangle (or pans, in pan mode); wheel or pinch zooms; a click shows
 // a point's nearest neighbours; the keyboard pans (arrows), zooms (+ -), resets (0)
 // and clears the selection (Escape). What it shares with the other panel and the
@@ -39,8 +40,8 @@ export interface ScatterHandle {
   /** Viewport (client) coordinates of a data point under the current zoom. */
   toClient(x: number, y: number): [number, number];
   fromClient(cx: number, cy: number): [number, number];
-  /** Input-to-next-frame latencies (ms) of the last hovers and selections, newest last. */
-  stats: {hoverMs: number[]; brushMs: number[]};
+  /** Input-to-next-frame latencies (ms) of the last hovers and selections, and the last full redraws' times, newest last. */
+  stats: {hoverMs: number[]; brushMs: number[]; drawMs: number[]};
   hovered(): number | null;
   /** How many of this map's points the shared selection highlights. */
   highlighted(): number;
@@ -52,24 +53,49 @@ const PAD = 14;
 const CLICK_SLOP = 4;
 const TOOLTIP_THUMB = 96;
 
-/** A filled disc; with `fade`, the colour mixed into `background` (opaque, so stacked faded points stay faded). */
-function disc(color: string, r: number, dpr: number, fade?: {background: string; amount: number}): HTMLCanvasElement {
-  const size = Math.ceil((2 * r + 2) * dpr);
-  const canvas = document.createElement("canvas");
-  canvas.width = canvas.height = size;
-  const ctx = canvas.getContext("2d")!;
-  const fill = (style: string, alpha: number) => {
-    ctx.globalAlpha = alpha;
-    ctx.fillStyle = style;
-    ctx.beginPath();
-    ctx.arc(size / 2, size / 2, r * dpr, 0, 2 * Math.PI);
-    ctx.fill();
+interface Stencil {
+  /** Buffer offsets (dy * width + dx) and their dx, dy, for fully covered pixels and for the rim. */
+  full: Int32Array;
+  fullDx: Int8Array;
+  fullDy: Int8Array;
+  edge: Int32Array;
+  edgeDx: Int8Array;
+  edgeDy: Int8Array;
+  /** Coverage of each rim pixel (4 x 4 samples). */
+  cover: Float32Array;
+  reach: number;
+}
+
+/** A disc of radius r (device px) as pixel offsets into a buffer `width` pixels wide. */
+function discStencil(r: number, width: number): Stencil {
+  const reach = Math.ceil(r);
+  const full: number[][] = [], edge: number[][] = [], cover: number[] = [];
+  for (let dy = -reach; dy <= reach; dy++) {
+    for (let dx = -reach; dx <= reach; dx++) {
+      let inside = 0;
+      for (let sy = 0; sy < 4; sy++) for (let sx = 0; sx < 4; sx++) if ((dx - 0.375 + sx / 4) ** 2 + (dy - 0.375 + sy / 4) ** 2 <= r * r) inside++;
+      if (inside === 16) full.push([dx, dy]);
+      else if (inside > 0) edge.push([dx, dy]), cover.push(inside / 16);
+    }
+  }
+  return {
+    full: Int32Array.from(full, ([dx, dy]) => dy! * width + dx!),
+    fullDx: Int8Array.from(full, ([dx]) => dx!),
+    fullDy: Int8Array.from(full, ([, dy]) => dy!),
+    edge: Int32Array.from(edge, ([dx, dy]) => dy! * width + dx!),
+    edgeDx: Int8Array.from(edge, ([dx]) => dx!),
+    edgeDy: Int8Array.from(edge, ([, dy]) => dy!),
+    cover: Float32Array.from(cover),
+    reach
   };
-  if (fade) {
-    fill(fade.background, 1);
-    fill(color, 1 - fade.amount);
-  } else fill(color, 1);
-  return canvas;
+}
+
+/** CSS colour -> RGBA packed as ImageData's bytes read through a little-endian Uint32Array. */
+function packColor(css: string, mix?: {with: d3.RGBColor; amount: number}): number {
+  const c = d3.rgb(css);
+  const m = mix ? (a: number, b: number) => a * (1 - mix.amount) + b * mix.amount : (a: number) => a;
+  const r = Math.round(m(c.r, mix?.with.r ?? 0)), g = Math.round(m(c.g, mix?.with.g ?? 0)), b = Math.round(m(c.b, mix?.with.b ?? 0));
+  return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
 function pushStat(list: number[], value: number): void {
@@ -113,16 +139,8 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
   const baseY = Float32Array.from(map.y, by);
   const tree = d3.quadtree<number>().x((i) => baseX[i]!).y((i) => baseY[i]!).addAll(d3.range(n));
 
-  // Points grouped by colour, so each colour's disc is set once per draw.
+  // Points grouped by colour (drawn in that order, so a colour's points overlap each other, not the others at random).
   const order = Int32Array.from(d3.range(n)).sort((a, b) => colors.index[a]! - colors.index[b]! || a - b);
-  const discs = colors.palette.map((c) => disc(c, RADIUS, dpr));
-  // Points outside a selection: faded towards the page's background, made when first needed.
-  let faded: {background: string; discs: HTMLCanvasElement[]} | null = null;
-  const fadedDiscs = (): HTMLCanvasElement[] => {
-    const background = getComputedStyle(root).getPropertyValue("--theme-background").trim() || "#fff";
-    if (faded?.background !== background) faded = {background, discs: colors.palette.map((c) => disc(c, RADIUS, dpr, {background, amount: 0.8}))};
-    return faded.discs;
-  };
   const selected = new Uint8Array(n);
   let selectedCount = 0;
   let neighbourRows: number[] = [];
@@ -130,6 +148,7 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
   let hover: number | null = null;
   let t = d3.zoomIdentity;
   let mode: "select" | "pan" = "select";
+  const stats: ScatterHandle["stats"] = {hoverMs: [], brushMs: [], drawMs: []};
 
   const canvas = html`<canvas class="embedding-canvas" tabindex="0" role="img" width=${width * dpr} height=${height * dpr} style=${{width: `${width}px`, height: `${height}px`}}
     aria-label=${`UMAP of ${n} images${options.title ? ` under ${options.title}` : ""}. Drag to select, wheel to zoom, click a point for its neighbours; arrows pan, plus and minus zoom, 0 resets, Escape clears the selection.`}></canvas>` as HTMLCanvasElement;
@@ -150,31 +169,77 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
 
   const ctx = canvas.getContext("2d")!;
   const octx = overlay.getContext("2d")!;
+  const image = ctx.createImageData(canvas.width, canvas.height);
+  const pixels = new Uint32Array(image.data.buffer);
+  const stencil = discStencil(RADIUS * dpr, canvas.width);
+  let palette: {normal: Uint32Array; faded: Uint32Array} | null = null;
 
+  let drawPending = 0;
+  let waitFrames = 0;
   function draw(): void {
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    const half = (RADIUS + 1) * dpr;
+    // The theme's colours (faded points, rings) are read from the page: wait (a few seconds at most) until on it.
+    if (!root.isConnected) {
+      if (!drawPending && !attached && waitFrames++ < 300) {
+        drawPending = requestAnimationFrame(() => {
+          drawPending = 0;
+          draw();
+        });
+      }
+      return;
+    }
+    attached = true;
+    const started = performance.now();
+    // Colours resolved on the page once (the theme's background, for points outside a selection);
+    // a change of colour scheme redraws the page's panels anew.
+    if (!palette) {
+      const background = getComputedStyle(stage).backgroundColor;
+      const bg = d3.rgb(background);
+      const fadeWith = bg.opacity > 0 ? bg : d3.rgb(255, 255, 255);
+      palette = {
+        normal: Uint32Array.from(colors.palette, (c) => packColor(c)),
+        faded: Uint32Array.from(colors.palette, (c) => packColor(c, {with: fadeWith, amount: 0.8}))
+      };
+    }
+    pixels.fill(0);
     const k = t.k * dpr, ox = t.x * dpr, oy = t.y * dpr;
-    const W = canvas.width, H = canvas.height;
+    const W = canvas.width, H = canvas.height, R = stencil.reach;
+    const {full, fullDx, fullDy, edge, edgeDx, edgeDy, cover} = stencil;
+    const onCanvas = (x: number, y: number) => x >= 0 && y >= 0 && x < W && y < H;
     // With a selection: the other points first, faded, then the selected ones over them.
     for (const pass of selectedCount > 0 ? [0, 1] : [1]) {
-      const set = pass === 0 ? fadedDiscs() : discs;
-      ctx.globalAlpha = pass === 0 ? 1 : 0.9;
-      let current = -1;
-      let image: HTMLCanvasElement | undefined;
+      const colorsOf = pass === 0 ? palette.faded : palette.normal;
       for (let o = 0; o < n; o++) {
         const i = order[o]!;
         if (selectedCount > 0 && (selected[i] === 1) !== (pass === 1)) continue;
-        const sx = ox + k * baseX[i]!, sy = oy + k * baseY[i]!;
-        if (sx < -half || sy < -half || sx > W + half || sy > H + half) continue;
-        const c = colors.index[i]!;
-        if (c !== current) (current = c), (image = set[c]);
-        ctx.drawImage(image!, sx - half, sy - half);
+        const px = Math.round(ox + k * baseX[i]!), py = Math.round(oy + k * baseY[i]!);
+        if (px < -R || py < -R || px >= W + R || py >= H + R) continue;
+        const color = colorsOf[colors.index[i]!]!;
+        const centre = py * W + px;
+        const inside = px >= R && py >= R && px < W - R && py < H - R;
+        for (let s = 0; s < full.length; s++) {
+          const at = centre + full[s]!;
+          if (inside || onCanvas(px + fullDx[s]!, py + fullDy[s]!)) pixels[at] = color;
+        }
+        // Anti-aliased rim: the colour over what is there (un-premultiplied, as ImageData holds it).
+        const cr = color & 255, cg = (color >>> 8) & 255, cb = (color >>> 16) & 255;
+        for (let s = 0; s < edge.length; s++) {
+          const at = centre + edge[s]!;
+          if (!inside && !onCanvas(px + edgeDx[s]!, py + edgeDy[s]!)) continue;
+          const a = cover[s]!, d = pixels[at]!, da = (d >>> 24) / 255;
+          const outA = a + da * (1 - a);
+          const w = (da * (1 - a)) / outA, v = a / outA;
+          pixels[at] =
+            ((Math.round(outA * 255) << 24) |
+              (Math.round(cb * v + ((d >>> 16) & 255) * w) << 16) |
+              (Math.round(cg * v + ((d >>> 8) & 255) * w) << 8) |
+              Math.round(cr * v + (d & 255) * w)) >>>
+            0;
+        }
       }
     }
-    ctx.globalAlpha = 1;
+    ctx.putImageData(image, 0, 0);
     drawOverlay();
+    pushStat(stats.drawMs, performance.now() - started);
   }
 
   function ring(i: number, r: number, color: string, lineWidth: number): void {
@@ -186,8 +251,9 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
   }
 
   function drawOverlay(): void {
+    if (!root.isConnected) return;
     octx.clearRect(0, 0, overlay.width, overlay.height);
-    const fg = getComputedStyle(root).getPropertyValue("--theme-foreground").trim() || "currentColor";
+    const fg = getComputedStyle(root).color;
     for (const i of neighbourRows) ring(i, RADIUS + 3, fg, 1.5);
     if (focusRow !== null) ring(focusRow, RADIUS + 5, fg, 2.5);
     if (hover !== null) ring(hover, RADIUS + 4, fg, 2);
@@ -295,7 +361,7 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
       const rect = {x0: ux(t.invertX(start.x)), x1: ux(t.invertX(px)), y0: uy(t.invertY(start.y)), y1: uy(t.invertY(py))};
       store.select(key, pointsInRect(map.x, map.y, rect), map.ids, "brush");
       const stamp = event.timeStamp;
-      requestAnimationFrame(() => pushStat(handle.stats.brushMs, performance.now() - stamp));
+      requestAnimationFrame(() => pushStat(stats.brushMs, performance.now() - stamp));
     } else if (!start.moved) {
       const i = nearest(px, py);
       if (i !== null) store.setFocus({source: key, row: i, id: map.ids[i]!});
@@ -319,7 +385,7 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
     }
     setHover(nearest(px, py), px, py);
     const stamp = event.timeStamp;
-    requestAnimationFrame(() => pushStat(handle.stats.hoverMs, performance.now() - stamp));
+    requestAnimationFrame(() => pushStat(stats.hoverMs, performance.now() - stamp));
   });
   canvas.addEventListener("pointerleave", (event) => {
     if (!drag) setHover(null, ...local(event));
@@ -392,7 +458,7 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
       const rect = canvas.getBoundingClientRect();
       return [ux(t.invertX(clientX - rect.left)), uy(t.invertY(clientY - rect.top))];
     },
-    stats: {hoverMs: [], brushMs: []},
+    stats,
     hovered: () => hover,
     highlighted: () => selectedCount
   };

@@ -23,7 +23,7 @@ import {zeroShotProbabilities} from "../../src/lib/zeroShot.js";
 import {describeShared, repoRoot, sharedPath} from "../shared.js";
 import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
 import {
-  buildSite,
+  buildSiteForRun,
   cellErrors,
   collapseLines,
   guardNetwork,
@@ -196,8 +196,8 @@ describe("the built site (observable build, plain static server, headless Chromi
   beforeAll(async () => {
     assertChromium();
     const started = Date.now();
-    site = await buildSite();
-    note(site.built ? `built with observable build into ${site.dir} in ${seconds(site.ms)}` : `testing the existing build ${site.dir} (FETALCLIP_SITE_DIST)`);
+    site = await buildSiteForRun();
+    note(site.built ? `built with observable build into ${site.dir} in ${seconds(site.ms)}` : `testing the existing build ${site.dir} (FETALCLIP_SITE_DIST, or built earlier in this run)`);
     server = await serveStatic(site.dir, {isolated: false});
     note(`served at ${server.url} (no COOP/COEP); pages from the config: ${PAGES.join(", ")}; setup ${seconds(Date.now() - started)}`);
   }, 20 * 60_000);

@@ -5,7 +5,7 @@
 // the live page's result element and of long tasks.
 import {spawn} from "node:child_process";
 import {existsSync} from "node:fs";
-import {mkdir, mkdtemp, rm, writeFile} from "node:fs/promises";
+import {mkdir, mkdtemp, readdir, rm, writeFile} from "node:fs/promises";
 import {createRequire} from "node:module";
 import {tmpdir} from "node:os";
 import {delimiter, join, resolve} from "node:path";
@@ -77,7 +77,7 @@ export default {...config, root: ${JSON.stringify(join(repoRoot, "src"))}, outpu
  * default: vitest's globalSetup did that) but into a temp folder, so builds into dist/ by
  * anyone else never collide with this one. FETALCLIP_SITE_DIST=path tests that build instead.
  */
-export async function buildSite(log: (line: string) => void = () => {}): Promise<BuiltSite> {
+export async function buildSite(log: (line: string) => void = () => {}, into?: string): Promise<BuiltSite> {
   const started = Date.now();
   const given = process.env.FETALCLIP_SITE_DIST;
   if (given) {
@@ -85,8 +85,8 @@ export async function buildSite(log: (line: string) => void = () => {}): Promise
     if (!existsSync(join(dir, "index.html"))) throw new Error(`FETALCLIP_SITE_DIST=${given}: ${dir} has no index.html (build the site first)`);
     return {dir, built: false, ms: 0, remove: async () => {}};
   }
-  const tmp = await mkdtemp(join(tmpdir(), "fetalclip-site-"));
-  const output = join(tmp, "dist");
+  const tmp = into ? resolve(into, "..") : await mkdtemp(join(tmpdir(), "fetalclip-site-"));
+  const output = into ? resolve(into) : join(tmp, "dist");
   const configFile = join(tmp, "observablehq.config.js");
   await writeFile(configFile, tempConfigSource(output));
   const require = createRequire(join(repoRoot, "package.json"));
@@ -120,6 +120,60 @@ export async function buildSite(log: (line: string) => void = () => {}): Promise
     throw new Error(`observable build --config ${configFile} exited with ${code}; last output:\n${lines.slice(-40).join("\n")}`);
   }
   return {dir: output, built: true, ms: Date.now() - started, remove};
+}
+
+/** Whether process `pid` is alive (signal 0 probes without signalling). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const RUN_SITE_PREFIX = "fetalclip-site-run-";
+
+/**
+ * One build for every browser test file of one vitest run: files run one after the other in
+ * forked workers of one vitest process (their parent), so the first to ask builds into
+ * tmp/fetalclip-site-run-<parent pid>/ under a lock and the others serve that folder. Folders of
+ * runs whose vitest process is gone are removed here. FETALCLIP_SITE_DIST still names a build.
+ */
+export async function buildSiteForRun(log: (line: string) => void = () => {}): Promise<BuiltSite> {
+  if (process.env.FETALCLIP_SITE_DIST) return buildSite(log);
+  const root = tmpdir();
+  for (const name of await readdir(root)) {
+    const m = new RegExp(`^${RUN_SITE_PREFIX}(\\d+)(\\.lock)?$`).exec(name);
+    if (m && Number(m[1]) !== process.ppid && !pidAlive(Number(m[1]))) await rm(join(root, name), {recursive: true, force: true});
+  }
+  const dir = join(root, `${RUN_SITE_PREFIX}${process.ppid}`);
+  const lock = `${dir}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if (Date.now() - started > 20 * 60_000) throw new Error(`${lock}: still held after 20 minutes (another test file building the site?)`);
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  }
+  try {
+    const output = join(dir, "dist");
+    if (existsSync(join(dir, "complete")) && existsSync(join(output, "index.html"))) {
+      log(`reusing this run's build in ${output}`);
+      return {dir: output, built: false, ms: 0, remove: async () => {}};
+    }
+    await rm(dir, {recursive: true, force: true});
+    await mkdir(dir, {recursive: true});
+    const built = await buildSite(log, output);
+    await writeFile(join(dir, "complete"), `${built.ms}\n`);
+    return {...built, remove: async () => {}}; // left for the run's other files; removed by a later run
+  } finally {
+    await rm(lock, {recursive: true, force: true});
+  }
 }
 
 /** True for URLs that stay on this machine (127.0.0.1, localhost) or never touch the network (data:, blob:, about:). */
