@@ -8,7 +8,7 @@ import {cosineNeighbours, euclideanNeighbours, nearestTo} from "../src/lib/proje
 import {fitPca} from "../src/lib/projection/pca.js";
 import {syntheticEmbeddings} from "../src/lib/projection/syntheticEmbeddings.js";
 import {layoutQuality, trustworthiness} from "../src/lib/projection/trustworthiness.js";
-import {fuzzyGraph, umapLayout} from "../src/lib/projection/umap.js";
+import {fuzzyGraph, powB, powTables, umapLayout} from "../src/lib/projection/umap.js";
 import {createRng} from "../src/lib/random.js";
 
 /** n rows of dim values with independent normal scores of the given spreads along random orthonormal axes. */
@@ -90,6 +90,22 @@ describe("fitPca (src/lib/projection/pca.ts)", () => {
     const pca = fitPca(vectors, n, dim, 20);
     const direct = directEigen(vectors, n, dim);
     for (let j = 0; j < 20; j++) expect(pca.explainedVariance[j]! / direct.values[j]!).toBeCloseTo(1, 6);
+  });
+
+  it("finds nearly the same axes from a sample of rows (fitRows) and still projects every row", () => {
+    const n = 4000, dim = 20;
+    const {vectors} = knownAxes(n, dim, [6, 4, 3, 2, 1], 5);
+    const full = fitPca(vectors, n, dim, 5);
+    const sampled = fitPca(vectors, n, dim, 5, {fitRows: 1000, seed: 2});
+    expect(sampled.projected.length).toBe(n * 5);
+    for (let j = 0; j < 5; j++) {
+      let cos = 0;
+      for (let c = 0; c < dim; c++) cos += full.components[j * dim + c]! * sampled.components[j * dim + c]!;
+      expect(Math.abs(cos)).toBeGreaterThan(0.99);
+      expect(sampled.explainedVariance[j]! / full.explainedVariance[j]!).toBeGreaterThan(0.9);
+      expect(sampled.explainedVariance[j]! / full.explainedVariance[j]!).toBeLessThan(1.1);
+    }
+    expect(() => fitPca(vectors, n, dim, 5, {fitRows: 1})).toThrow(/fitRows must be an integer >= 2/);
   });
 
   it("keeps min(k, dim, n) components and is deterministic", () => {
@@ -296,6 +312,16 @@ describe("umapLayout (src/lib/projection/umap.ts)", () => {
     }
     // The nearest neighbour of every row is at distance rho: membership 1, so its edge weighs 1.
     for (let i = 0; i < n; i += 37) expect(weights.get(`${i}:${knn.index[i * k]}`)).toBeCloseTo(1, 12);
+  });
+
+  it("takes d2^b from its tables within 5e-5 relative error, and exactly outside them", () => {
+    const b = 0.8950608781227859; // umap-js's findABParams(1, 0.1)
+    const [low, high] = powTables(b);
+    let worst = 0;
+    for (let d2 = 0.25; d2 < 4096; d2 *= 1.0007) worst = Math.max(worst, Math.abs(powB(d2, b, low, high) / Math.pow(d2, b) - 1));
+    expect(worst).toBeGreaterThan(1e-6); // it is an interpolation...
+    expect(worst).toBeLessThan(5e-5); // ...a close one
+    for (const d2 of [1e-6, 0.1, 0.2499, 4096, 1e5]) expect(powB(d2, b, low, high)).toBeCloseTo(Math.exp(b * Math.log(d2)), 12);
   });
 
   it("stops when aborted, and handles 0, 1 and fewer rows than neighbours", async () => {

@@ -11,7 +11,7 @@ import {checkRows} from "./rows.js";
 export interface PcaOptions {
   /** Seed of the random start block (the result does not depend on it beyond float rounding). */
   seed?: number | string;
-  /** Subspace-iteration passes over the covariance (default 8). */
+  /** Subspace-iteration passes over the covariance (default 4). */
   iterations?: number;
   /** Extra vectors carried beyond k to speed convergence (default 10). */
   oversample?: number;
@@ -99,16 +99,24 @@ function covariance(vectors: Float32Array, n: number, dim: number, mean: Float64
   return cov;
 }
 
-/** cov (dim x dim) times q (dim x l), both row-major. */
+/** cov (dim x dim) times q (dim x l), both row-major: dot products of cov's rows with q's columns. */
 function multiply(cov: Float64Array, q: Float64Array, dim: number, l: number): Float64Array {
+  const columns = new Float64Array(l * dim);
+  for (let r = 0; r < dim; r++) for (let j = 0; j < l; j++) columns[j * dim + r] = q[r * l + j]!;
   const out = new Float64Array(dim * l);
   for (let a = 0; a < dim; a++) {
-    const o = a * l;
-    for (let b = 0; b < dim; b++) {
-      const c = cov[a * dim + b]!;
-      if (c === 0) continue;
-      const p = b * l;
-      for (let j = 0; j < l; j++) out[o + j]! += c * q[p + j]!;
+    const row = a * dim;
+    for (let j = 0; j < l; j++) {
+      const col = j * dim;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, b = 0;
+      for (; b + 3 < dim; b += 4) {
+        s0 += cov[row + b]! * columns[col + b]!;
+        s1 += cov[row + b + 1]! * columns[col + b + 1]!;
+        s2 += cov[row + b + 2]! * columns[col + b + 2]!;
+        s3 += cov[row + b + 3]! * columns[col + b + 3]!;
+      }
+      for (; b < dim; b++) s0 += cov[row + b]! * columns[col + b]!;
+      out[a * l + j] = s0 + s1 + s2 + s3;
     }
   }
   return out;
@@ -168,7 +176,7 @@ export function fitPca(vectors: Float32Array, n: number, dim: number, k: number,
     basis = new Float64Array(dim * l);
     for (let i = 0; i < basis.length; i++) basis[i] = rng.normal();
     basis = orthonormalise(basis, dim, l);
-    const passes = options.iterations ?? 8;
+    const passes = options.iterations ?? 4;
     for (let p = 0; p < passes; p++) basis = orthonormalise(multiply(cov, basis, dim, l), dim, l);
   }
 
@@ -210,14 +218,21 @@ export function fitPca(vectors: Float32Array, n: number, dim: number, k: number,
   }
 
   const projected = new Float32Array(n * kept);
+  const axes = new Float64Array(components); // float64 reads: no per-element float32 conversion
   const centred = new Float64Array(dim);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < dim; c++) centred[c] = vectors[i * dim + c]! - mean[c]!;
     for (let j = 0; j < kept; j++) {
-      let s = 0;
       const o = j * dim;
-      for (let c = 0; c < dim; c++) s += centred[c]! * components[o + c]!;
-      projected[i * kept + j] = s;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, c = 0;
+      for (; c + 3 < dim; c += 4) {
+        s0 += centred[c]! * axes[o + c]!;
+        s1 += centred[c + 1]! * axes[o + c + 1]!;
+        s2 += centred[c + 2]! * axes[o + c + 2]!;
+        s3 += centred[c + 3]! * axes[o + c + 3]!;
+      }
+      for (; c < dim; c++) s0 += centred[c]! * axes[o + c]!;
+      projected[i * kept + j] = s0 + s1 + s2 + s3;
     }
   }
   return {k: kept, projected, components, mean, explainedVariance, totalVariance};
