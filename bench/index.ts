@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<vo
   model: () => import("./model.js"),
   demo: () => import("./demo.js"),
   embeddings: () => import("./embeddings.js"),
+  "embeddings-page": () => import("./embeddingsPage.js"),
   umap: () => import("./umap.js")
 };
 

@@ -12,11 +12,10 @@ import {pointsInRect, type EmbeddingMap, type SpriteSheetInfo} from "../lib/embe
 import type {PointColors} from "./embeddingColors.js";
 import type {EmbeddingSelection} from "./embeddingSelection.js";
 
-/** A decoded sprite sheet: the image to draw cells from and a URL for CSS backgrounds. */
+/** A decoded sprite sheet: the image to draw cells from. */
 export interface Sprite {
   info: SpriteSheetInfo;
   image: CanvasImageSource;
-  url: string;
 }
 
 export interface EmbeddingScatterOptions {

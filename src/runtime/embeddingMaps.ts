@@ -58,8 +58,7 @@ export class EmbeddingMaps {
     let sprite = this.sprites.get(file);
     if (!sprite) {
       const blob = new Blob([this.member(this.files, file, "embeddings.zip") as BlobPart], {type: "image/png"});
-      const url = URL.createObjectURL(blob);
-      sprite = createImageBitmap(blob).then((image) => ({info: entry.thumbnails, image, url}));
+      sprite = createImageBitmap(blob).then((image) => ({info: entry.thumbnails, image}));
       this.sprites.set(file, sprite);
     }
     return sprite;
