@@ -325,12 +325,15 @@ describe("umapLayout (src/lib/projection/umap.ts)", () => {
     for (const d2 of [1e-6, 0.1, 0.2499, 4096, 1e5]) expect(powB(d2, b, low, high)).toBeCloseTo(Math.exp(b * Math.log(d2)), 12);
   });
 
-  it("stops when aborted, and handles 0, 1 and fewer rows than neighbours", async () => {
+  it("stops when aborted, refuses NaN, and handles 0, 1 and fewer rows than neighbours", async () => {
     const controller = new AbortController();
     controller.abort(new Error("stop"));
     await expect(umapLayout(vectors, n, dim, {signal: controller.signal})).rejects.toThrow("stop");
     expect((await umapLayout(new Float32Array(0), 0, 4)).length).toBe(0);
     expect(Array.from(await umapLayout(new Float32Array(4), 1, 4))).toEqual([0, 0]);
+    const broken = vectors.slice(0, 20 * dim);
+    broken[3 * dim + 5] = NaN;
+    await expect(umapLayout(broken, 20, dim)).rejects.toThrow(/row 3 has a non-finite value \(NaN\) at column 5/);
     const few = await umapLayout(vectors.subarray(0, 6 * dim), 6, dim, {seed: 1});
     expect(few.length).toBe(12);
     expect(few.every(Number.isFinite)).toBe(true);

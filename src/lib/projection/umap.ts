@@ -298,6 +298,9 @@ export async function umapLayout(vectors: Float32Array, n: number, dim: number, 
   const progress = options.onProgress ?? (() => {});
   const signal = options.signal;
   signal?.throwIfAborted();
+  for (let i = 0; i < vectors.length; i++) {
+    if (!Number.isFinite(vectors[i]!)) throw new Error(`umapLayout: row ${Math.floor(i / dim)} has a non-finite value (${vectors[i]}) at column ${i % dim}`);
+  }
   if (n === 0) return new Float32Array(0);
   if (n === 1) return new Float32Array(2);
 
