@@ -20,7 +20,7 @@ import {writeFileAtomic} from "../embeddings/cache.js";
 import {ensureEmbeddings} from "../embeddings/store.js";
 import {loadNodeModel} from "../nodeModel.js";
 import {CACHE_DIR} from "../paths.js";
-import {sourceKey} from "./sourceKey.js";
+import {pruneOtherKeys, sourceKey} from "./sourceKey.js";
 import type {ConfiguredDataset, ConfiguredModel} from "../projectConfig.js";
 import {datasetSpriteSheet, type SpriteSheet} from "./thumbnails.js";
 
@@ -130,7 +130,7 @@ export async function buildEmbeddingMap(dataset: ConfiguredDataset, model: Confi
   const entry: EmbeddingMapEntry = {
     key: prefix,
     dataset: {id: dataset.name, name: datasetDisplayName(dataset.name)},
-    model: {id: model.name, name: model.variant === "fp32" ? manifest.name : `${manifest.name} (${model.variant})`},
+    model: {id: model.name, name: modelDisplayName(manifest.name, manifest.id, model)},
     n,
     dim,
     points: `${prefix}/points.arrow`,
@@ -144,6 +144,7 @@ export async function buildEmbeddingMap(dataset: ConfiguredDataset, model: Confi
   writeFileAtomic(dir, `points-${key}.arrow`, [points]);
   writeFileAtomic(dir, `vectors-${key}.arrow`, [vectors]);
   writeFileAtomic(dir, `entry-${key}.json`, [new TextEncoder().encode(JSON.stringify(entry, null, 1))]);
+  pruneOtherKeys(dir, key, /^(points|vectors|entry)-([0-9a-f]{24})\.(arrow|json)$/);
   work.seconds = (performance.now() - started) / 1000;
   log(`embedding map ${prefix}: built in ${work.seconds.toFixed(1)} s (${job.embedded} images embedded, ${job.cached} cached)`);
   return {entry, points, vectors, sheet, work};
@@ -155,6 +156,13 @@ const DATASET_NAMES: Record<string, string> = {
   hc18: "HC18",
   "african-planes": "African fetal planes"
 };
+
+/** The bundle's name, with the variant, and the configured name when it is not the bundle's id (two copies of one bundle). */
+function modelDisplayName(bundleName: string, bundleId: string, model: ConfiguredModel): string {
+  const variant = model.variant === "fp32" ? "" : ` (${model.variant})`;
+  const base = model.variant === "fp32" ? model.name : model.name.replace(new RegExp(`-${model.variant}$`), "");
+  return `${bundleName}${variant}${base !== bundleId ? ` [${model.name}]` : ""}`;
+}
 
 function datasetDisplayName(name: string): string {
   return DATASET_NAMES[name] ?? name;

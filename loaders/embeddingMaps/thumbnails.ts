@@ -10,7 +10,7 @@ import {spriteSheetLayout, spriteSheetPng, thumbnailGray} from "../../src/lib/im
 import type {Dataset} from "../datasets/registry.js";
 import {writeFileAtomic} from "../embeddings/cache.js";
 import {CACHE_DIR} from "../paths.js";
-import {sourceKey} from "./sourceKey.js";
+import {pruneOtherKeys, sourceKey} from "./sourceKey.js";
 
 export const THUMBNAILS_DIR = join(CACHE_DIR, "thumbnails");
 /** 48 px cells at 16 grey levels: ~0.6 KB a thumbnail once compressed, 6 MB for 10,000. */
@@ -74,6 +74,7 @@ export function datasetSpriteSheet(dataset: Dataset, options: {cell?: number; bi
   mkdirSync(dir, {recursive: true});
   writeFileAtomic(dir, `sheet-${key}.png`, [png]);
   writeFileAtomic(dir, `sheet-${key}.json`, [new TextEncoder().encode(JSON.stringify({info, failed, images: dataset.images.length}))]);
+  pruneOtherKeys(dir, key, /^(sheet)-([0-9a-f]{24})\.(png|json)$/);
   log(`thumbnails: ${dataset.name}: ${thumbnails.length} cells of ${cell} px in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(png.length / 1e6).toFixed(2)} MB`);
   return {png, info, cellOf, failed, cached: false};
 }

@@ -118,7 +118,8 @@ export function drawThumbnail(canvas: HTMLCanvasElement, sprite: Sprite | null |
 
 export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOptions): HTMLElement & {embedding: ScatterHandle} {
   const {key, colors, store, sprite} = options;
-  const width = Math.max(240, Math.floor(options.width));
+  // options.width is the figure's: the plot inside its 1 px border.
+  const width = Math.max(240, Math.floor(options.width) - 2);
   const height = Math.floor(options.height ?? Math.min(640, Math.max(320, width * 0.75)));
   const dpr = window.devicePixelRatio || 1;
   const n = map.n;
@@ -160,7 +161,7 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
   const modePan = html`<button type="button" aria-pressed="false" title="Drag pans the view (P)">Pan</button>` as HTMLButtonElement;
   const reset = html`<button type="button" title="Back to the whole map (0)">Reset view</button>` as HTMLButtonElement;
   const stage = html`<div class="embedding-stage" style=${{width: `${width}px`, height: `${height}px`}}>${canvas}${overlay}${brush}${tooltip}</div>`;
-  const root = html`<figure class="embedding-scatter" data-map-key=${key} data-points=${n}>
+  const root = html`<figure class="embedding-scatter" data-map-key=${key} data-points=${n} style=${{width: `${width + 2}px`}}>
     <div class="embedding-toolbar">${options.title ? html`<strong>${options.title}</strong>` : ""}<span class="embedding-modes" role="group" aria-label="Drag mode">${modeSelect}${modePan}</span>${reset}</div>
     ${stage}
     ${colors.legend}
