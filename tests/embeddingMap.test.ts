@@ -12,6 +12,8 @@ import {
   unitFloat16Rows
 } from "../src/lib/embeddingMap.js";
 import {float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Bits} from "../src/lib/float16.js";
+import {decode as decodePng} from "fast-png";
+import {spriteSheetLayout, spriteSheetPng, thumbnailGray} from "../src/lib/image/thumbnail.js";
 
 const sample = () =>
   encodeEmbeddingMap({
@@ -100,5 +102,35 @@ describe("float16 embeddings", () => {
     const notF16 = encodeEmbeddingMap({ids: ["a"], x: [0], y: [0], cell: [0], columns: {}});
     expect(() => decodeEmbeddingVectors(notF16, "v.arrow")).toThrow(/v.arrow: no "embedding" column/);
     expect(() => decodeEmbeddingVectors(new Uint8Array([1, 2, 3]), "v.arrow")).toThrow(/v.arrow: not an Arrow IPC file/);
+  });
+});
+
+describe("thumbnails and sprite sheets", () => {
+  it("shrink an image by averaging the pixels each thumbnail pixel covers, letterboxed to a square", () => {
+    // 4 x 2 RGB, left half white: in a 4 x 4 cell, rows 1-2 hold it, rows 0 and 3 are the black bars.
+    const data = new Uint8Array(4 * 2 * 3);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 2; x++) data.fill(255, (y * 4 + x) * 3, (y * 4 + x) * 3 + 3);
+    const cell = thumbnailGray({width: 4, height: 2, mode: "RGB", data}, 4);
+    expect(Array.from(cell)).toEqual([0, 0, 0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 0, 0, 0, 0]);
+    const grey = thumbnailGray({width: 2, height: 2, mode: "L", data: Uint8Array.from([10, 20, 30, 40])}, 1);
+    expect(Array.from(grey)).toEqual([25]);
+  });
+
+  it("pack cells at column i % columns, row i / columns; 4-bit sheets keep the nearest of 16 grey levels", () => {
+    const layout = spriteSheetLayout(5, 2, 4);
+    expect(layout).toEqual({cell: 2, columns: 3, rows: 2, bits: 4});
+    const cells = [0, 1, 2, 3, 4].map((i) => new Uint8Array(4).fill(i * 60));
+    const png = decodePng(spriteSheetPng([...cells.slice(0, 4), null, cells[4]!].slice(0, 5), layout));
+    expect([png.width, png.height, png.depth, png.channels]).toEqual([6, 4, 4, 1]);
+    const level = (x: number, y: number) => {
+      const byte = (png.data as Uint8Array)[y * Math.ceil(png.width / 2) + (x >> 1)]!;
+      return ((x & 1 ? byte : byte >> 4) & 15) * 17;
+    };
+    expect(level(0, 0)).toBe(0);
+    expect(level(2, 0)).toBe(68); // 60 -> level 4 (68)
+    expect(level(4, 1)).toBe(119); // 120 -> level 7 (119)
+    expect(level(0, 2)).toBe(187); // 180 -> level 11 (187)
+    expect(level(2, 3), "a missing thumbnail stays black").toBe(0);
+    expect(() => spriteSheetPng(cells, spriteSheetLayout(2, 2))).toThrow(/do not fit/);
   });
 });
