@@ -89,12 +89,23 @@ function discStencil(r: number, width: number): Stencil {
   };
 }
 
-/** CSS colour -> RGBA packed as ImageData's bytes read through a little-endian Uint32Array. */
-function packColor(css: string, mix?: {with: d3.RGBColor; amount: number}): number {
-  const c = d3.rgb(css);
-  const m = mix ? (a: number, b: number) => a * (1 - mix.amount) + b * mix.amount : (a: number) => a;
-  const r = Math.round(m(c.r, mix?.with.r ?? 0)), g = Math.round(m(c.g, mix?.with.g ?? 0)), b = Math.round(m(c.b, mix?.with.b ?? 0));
-  return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+let probe: CanvasRenderingContext2D | null = null;
+
+/** Any CSS colour (hex, rgb(), color(srgb ...) as themes compute) as 8-bit RGBA, read back from a 1 x 1 canvas. */
+function cssRgba(css: string): [number, number, number, number] {
+  probe ??= Object.assign(document.createElement("canvas"), {width: 1, height: 1}).getContext("2d", {willReadFrequently: true})!;
+  probe.clearRect(0, 0, 1, 1);
+  probe.fillStyle = "#000";
+  probe.fillStyle = css;
+  probe.fillRect(0, 0, 1, 1);
+  const [r, g, b, a] = probe.getImageData(0, 0, 1, 1).data;
+  return [r!, g!, b!, a!];
+}
+
+/** A colour, optionally mixed towards another by `amount`, packed as ImageData's bytes read through a little-endian Uint32Array. */
+function packColor(rgb: readonly number[], mix?: {with: readonly number[]; amount: number}): number {
+  const m = (i: number) => Math.round(mix ? rgb[i]! * (1 - mix.amount) + mix.with[i]! * mix.amount : rgb[i]!);
+  return ((255 << 24) | (m(2) << 16) | (m(1) << 8) | m(0)) >>> 0;
 }
 
 function pushStat(list: number[], value: number): void {
@@ -192,12 +203,12 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
     // Colours resolved on the page once (the theme's background, for points outside a selection);
     // a change of colour scheme redraws the page's panels anew.
     if (!palette) {
-      const background = getComputedStyle(stage).backgroundColor;
-      const bg = d3.rgb(background);
-      const fadeWith = bg.opacity > 0 ? bg : d3.rgb(255, 255, 255);
+      const bg = cssRgba(getComputedStyle(stage).backgroundColor);
+      const fadeWith = bg[3] > 0 ? bg : [255, 255, 255];
+      const rgbs = colors.palette.map(cssRgba);
       palette = {
-        normal: Uint32Array.from(colors.palette, (c) => packColor(c)),
-        faded: Uint32Array.from(colors.palette, (c) => packColor(c, {with: fadeWith, amount: 0.8}))
+        normal: Uint32Array.from(rgbs, (c) => packColor(c)),
+        faded: Uint32Array.from(rgbs, (c) => packColor(c, {with: fadeWith, amount: 0.8}))
       };
     }
     pixels.fill(0);
