@@ -424,6 +424,24 @@ describeShared("embed-dataset on the real datasets in ../shared/data (open_clip 
   });
 });
 
+describe("embed-dataset on a folder of JPEGs", () => {
+  it("loads the JPEG decoder itself and embeds every JPEG kind as `fetalclip embed` does; CMYK is listed", () => {
+    const dir = join(tmp, "jpegs");
+    mkdirSync(dir);
+    const fixtures = join(repoRoot, "tests", "fixtures", "jpeg");
+    const names = readdirSync(fixtures).filter((name) => name.endsWith(".jpg")).sort();
+    for (const name of names) copyFileSync(join(fixtures, name), join(dir, name));
+    // The job runs first, in a fresh process: nothing else has loaded the decoder for it.
+    const r = cli(["embed-dataset", "--model", DEMO_BUNDLE_DIR, "--dataset", dir, "--cache", join(tmp, "cache-jpegs"), "--out", join(tmp, "out-jpegs"), "--progress", "0"]);
+    const out = jobOutput(r.stdout);
+    expect(out.failed.map((f) => f.id)).toEqual(["cmyk-adobe.jpg"]);
+    expect(out.embedded).toBe(names.length - 1);
+    const table = readTable(out.out);
+    const reference = embedWithCli(DEMO_BUNDLE_DIR, names.filter((n) => n !== "cmyk-adobe.jpg").map((n) => join(dir, n)));
+    expect(minCosine(table, reference, (id) => join(dir, id))).toBeGreaterThanOrEqual(0.9999);
+  });
+});
+
 describe("dataset registry and project config", () => {
   it("a plain folder: its PNG/JPEG files at any depth, ids relative with '/', hidden and other files left out", () => {
     const dir = join(tmp, "plain");

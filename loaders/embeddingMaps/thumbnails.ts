@@ -6,6 +6,7 @@ import {existsSync, mkdirSync, readFileSync, statSync} from "node:fs";
 import {join} from "node:path";
 import type {SpriteSheetInfo} from "../../src/lib/embeddingMap.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
+import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 import {spriteSheetLayout, spriteSheetPng, thumbnailGray} from "../../src/lib/image/thumbnail.js";
 import type {Dataset} from "../datasets/registry.js";
 import {writeFileAtomic} from "../embeddings/cache.js";

@@ -8,6 +8,7 @@ import {join, resolve} from "node:path";
 import type {ModelManifest, ModelVariant} from "../../src/lib/bundle.js";
 import {decodeEmbeddingTable, EMBEDDINGS_FILE, EMBEDDINGS_FORMAT, EMBEDDINGS_META, encodeEmbeddingTable, type EmbeddingTableColumn} from "../../src/lib/embeddingTable.js";
 import {preprocessImage} from "../../src/lib/preprocess.js";
+import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 import {readManifest} from "../bundles.js";
 import {NUMERIC_COLUMNS} from "../datasets/columns.js";
 import {toFloat16Bits} from "../onnx/float16.js";
