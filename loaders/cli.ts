@@ -211,15 +211,16 @@ export function buildCli(): Command {
   program
     .command("phantom")
     .description("generate a procedural ultrasound phantom dataset (images, masks, manifest.json); idempotent and atomic")
-    .option("--out <dir>", "dataset folder", PHANTOM_DIR)
-    .option("--seed <seed>", "random seed (a number or a word)", seedValue, 1)
-    .option("--count <n>", "number of images (default 3000)", positiveInt)
+    .addOption(new Option("--set <set>", "default (every plane class) or chd (four-chamber views, normal vs CHD)").choices(["default", "chd"]).default("default"))
+    .option("--out <dir>", "dataset folder (default: data/phantom; data/phantom-chd for --set chd)")
+    .option("--seed <seed>", "random seed (a number or a word; default 1, chd-1 for --set chd)", seedValue)
+    .option("--count <n>", "number of images (default 3000; 400 for --set chd)", positiveInt)
     .option("--workers <n>", "worker threads (default: one per core)", positiveInt)
     .action(async (opts) => {
       const {generatePhantomDataset} = await import("./phantomDataset.js");
       let lastPercent = -1;
       const result = await generatePhantomDataset({
-        outDir: opts.out, seed: opts.seed, count: opts.count, workers: opts.workers,
+        set: opts.set, outDir: opts.out ?? (opts.set === "default" ? PHANTOM_DIR : undefined), seed: opts.seed, count: opts.count, workers: opts.workers,
         onProgress(done, total) {
           const percent = Math.floor((100 * done) / total);
           if (percent !== lastPercent && (percent % 5 === 0 || done === total)) {

@@ -23,5 +23,7 @@ export const DATA_DIR = fromEnv("FETALCLIP_DATA", resolve(REPO_ROOT, "data"));
 export const CACHE_DIR = fromEnv("FETALCLIP_CACHE", resolve(DATA_DIR, "cache"));
 /** The default phantom dataset. */
 export const PHANTOM_DIR = resolve(DATA_DIR, "phantom");
+/** The CHD phantom set: four-chamber views, normal vs congenital heart defects. */
+export const PHANTOM_CHD_DIR = resolve(DATA_DIR, "phantom-chd");
 /** Reference material beside the project: open_clip fixtures, FetalCLIP's outputs, small real datasets (FETALCLIP_SHARED). */
 export const SHARED_DIR = fromEnv("FETALCLIP_SHARED", resolve(REPO_ROOT, "..", "shared"));

@@ -3,7 +3,9 @@
 // size and generator version: nothing to do) and atomic (built in a temporary
 // folder, then renamed), so a killed run never leaves a half-written dataset.
 // Images are made on worker threads, one per core, when the TypeScript loader
-// can be started in them; otherwise in this thread.
+// can be started in them; otherwise in this thread. Two sets: the default
+// phantom (every plane class) and the CHD set (four-chamber views, normal and
+// congenital heart defects, in its own folder with its own seed).
 
 import {existsSync, readFileSync} from "node:fs";
 import {mkdir, readdir, readFile, rename, rm, writeFile} from "node:fs/promises";
@@ -11,7 +13,7 @@ import {availableParallelism} from "node:os";
 import {basename, dirname, join, resolve} from "node:path";
 import {isMainThread, parentPort, Worker, workerData} from "node:worker_threads";
 import {encode} from "fast-png";
-import {PHANTOM_DIR} from "./paths.js";
+import {PHANTOM_CHD_DIR, PHANTOM_DIR} from "./paths.js";
 import {
   DEFAULT_DATASET_COUNT,
   DEFAULT_IMAGE_SIZE,
@@ -24,13 +26,28 @@ import {
   type Split,
   type PhantomSample,
   BRAIN_SUB_PLANES,
-  PHANTOM_PLANES
+  PHANTOM_PLANES,
+  CHD_GENERATOR_VERSION,
+  CHD_MASK_LABELS,
+  CHD_STRUCTURES,
+  DEFAULT_CHD_COUNT,
+  DEFAULT_CHD_SEED,
+  generateChdSample,
+  planChdDataset,
+  type ChdDiagnosis,
+  type PlannedChdSample
 } from "../src/lib/phantom/index.js";
 
 export const PHANTOM_MANIFEST_FORMAT = "fetalclip-explorer/phantom@1";
 /** The project's phantom folder (data/phantom under the repository root, gitignored). */
 export {PHANTOM_DIR};
 export const DEFAULT_PHANTOM_SEED = 1;
+/** The CHD set's folder (data/phantom-chd, gitignored). */
+export {PHANTOM_CHD_DIR};
+
+/** The phantom sets: `default` (every plane class, data/phantom) and `chd` (four-chamber views, normal vs CHD, data/phantom-chd). */
+export const PHANTOM_SETS = ["default", "chd"] as const;
+export type PhantomSet = (typeof PHANTOM_SETS)[number];
 
 /** One manifest entry: a sample's metadata (no pixels), its files and its split. */
 export interface PhantomManifestSample extends Omit<PhantomSample, "pixels" | "masks" | "width" | "height"> {
@@ -38,6 +55,9 @@ export interface PhantomManifestSample extends Omit<PhantomSample, "pixels" | "m
   file: string;
   maskFile: string;
   split: Split;
+  /** CHD set only: the fetus's diagnosis, and normal/chd. */
+  diagnosis?: ChdDiagnosis;
+  chd?: "normal" | "chd";
 }
 
 /** Reads and checks data/phantom/manifest.json (or another phantom folder's). */
@@ -59,6 +79,9 @@ export function readPhantomManifest(phantomDir: string): PhantomManifestSample[]
     if (s.subPlane && !(BRAIN_SUB_PLANES as readonly string[]).includes(s.subPlane)) {
       throw new Error(`${path}: samples[${i}].subPlane "${s.subPlane}" is not a brain sub-plane`);
     }
+    if (s.diagnosis !== undefined && !["normal", "vsd", "hlhs"].includes(s.diagnosis)) {
+      throw new Error(`${path}: samples[${i}].diagnosis "${s.diagnosis}" is not one of normal, vsd, hlhs`);
+    }
   }
   return samples as PhantomManifestSample[];
 }
@@ -70,12 +93,18 @@ export interface PhantomManifest {
   width: number;
   height: number;
   generatorVersion: string;
-  /** Values of the mask PNGs (0 background, 1 skull, 2 abdomen, 3 femur, 4 heart). */
+  /** Values of the mask PNGs (0 background, 1 skull, 2 abdomen, 3 femur, 4 heart; the CHD set: 4 heart wall, 5-10 chambers, septum, defect). */
   maskLabels: Record<string, number>;
+  /** CHD set only (absent from the default set's manifest, which stays as it was). */
+  set?: "chd";
+  /** CHD set only: each segmentable structure as the mask values it covers. */
+  structures?: Record<string, readonly number[]>;
   samples: PhantomManifestSample[];
 }
 
 export interface PhantomDatasetOptions {
+  /** Which set; default "default". The CHD set defaults to PHANTOM_CHD_DIR, seed DEFAULT_CHD_SEED, 400 images. */
+  set?: PhantomSet;
   outDir?: string;
   seed?: number | string;
   count?: number;
@@ -96,10 +125,12 @@ export interface PhantomDatasetResult {
 
 type SampleFacts = Pick<PhantomManifestSample, "id" | "spacingMmPerPx">;
 
+type AnyPlanned = PlannedSample | PlannedChdSample;
+
 /** Generates and writes the PNGs of some planned samples into `dir`; returns what the manifest needs. */
-async function writeSamples(planned: readonly PlannedSample[], dir: string, onSample: (facts: SampleFacts) => void): Promise<void> {
+async function writeSamples(planned: readonly AnyPlanned[], dir: string, onSample: (facts: SampleFacts) => void): Promise<void> {
   for (const spec of planned) {
-    const sample = generateSample(spec.seed, spec);
+    const sample = "heart" in spec ? generateChdSample(spec.seed, spec) : generateSample(spec.seed, spec);
     // zlib level 3: as small as the default on speckle, in half the time.
     const image = encode({width: sample.width, height: sample.height, data: sample.pixels, channels: 1, depth: 8}, {zlib: {level: 3}});
     const mask = encode({width: sample.width, height: sample.height, data: sample.masks, channels: 1, depth: 8}, {zlib: {level: 3}});
@@ -110,7 +141,7 @@ async function writeSamples(planned: readonly PlannedSample[], dir: string, onSa
 
 interface WorkerJob {
   phantomWorker: true;
-  planned: PlannedSample[];
+  planned: AnyPlanned[];
   dir: string;
 }
 
@@ -166,24 +197,29 @@ async function removeStaleTemps(outDir: string): Promise<void> {
 /** Generates the phantom dataset into `outDir` (default PHANTOM_DIR); skips when an identical one is there. */
 export async function generatePhantomDataset(options: PhantomDatasetOptions = {}): Promise<PhantomDatasetResult> {
   const started = performance.now();
-  const outDir = resolve(options.outDir ?? PHANTOM_DIR);
-  const seed = options.seed ?? DEFAULT_PHANTOM_SEED;
-  const count = options.count ?? DEFAULT_DATASET_COUNT;
+  const set = options.set ?? "default";
+  if (!PHANTOM_SETS.includes(set)) throw new Error(`phantom: set must be one of ${PHANTOM_SETS.join(", ")}, got ${JSON.stringify(set)}`);
+  const chd = set === "chd";
+  const outDir = resolve(options.outDir ?? (chd ? PHANTOM_CHD_DIR : PHANTOM_DIR));
+  const seed = options.seed ?? (chd ? DEFAULT_CHD_SEED : DEFAULT_PHANTOM_SEED);
+  const count = options.count ?? (chd ? DEFAULT_CHD_COUNT : DEFAULT_DATASET_COUNT);
   const width = options.width ?? DEFAULT_IMAGE_SIZE;
   const height = options.height ?? DEFAULT_IMAGE_SIZE;
+  const generatorVersion = chd ? `${PHANTOM_GENERATOR_VERSION}+chd.${CHD_GENERATOR_VERSION}` : PHANTOM_GENERATOR_VERSION;
   const existing = await readManifest(outDir);
   if (
     existing &&
     existing.format === PHANTOM_MANIFEST_FORMAT &&
+    (existing.set ?? "default") === set &&
     existing.seed === seed &&
     existing.count === count &&
     existing.width === width &&
     existing.height === height &&
-    existing.generatorVersion === PHANTOM_GENERATOR_VERSION
+    existing.generatorVersion === generatorVersion
   ) {
     return {outDir, manifest: existing, skipped: true, seconds: (performance.now() - started) / 1000};
   }
-  const planned = planDataset({seed, count, width, height});
+  const planned: AnyPlanned[] = chd ? planChdDataset({seed, count, width, height}) : planDataset({seed, count, width, height});
   await removeStaleTemps(outDir);
   const tmp = `${outDir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(join(tmp, "images"), {recursive: true});
@@ -205,12 +241,14 @@ export async function generatePhantomDataset(options: PhantomDatasetOptions = {}
     await writeSamples(planned.filter((p) => !facts.has(p.id)), tmp, record);
     const manifest: PhantomManifest = {
       format: PHANTOM_MANIFEST_FORMAT,
+      ...(chd ? {set: "chd" as const} : {}),
       seed,
       count,
       width,
       height,
-      generatorVersion: PHANTOM_GENERATOR_VERSION,
-      maskLabels: {background: 0, skull: 1, abdomen: 2, femur: 3, heart: 4},
+      generatorVersion,
+      maskLabels: chd ? {...CHD_MASK_LABELS} : {background: 0, skull: 1, abdomen: 2, femur: 3, heart: 4},
+      ...(chd ? {structures: {...CHD_STRUCTURES}} : {}),
       samples: planned.map((p) => ({
         id: p.id,
         file: `images/${p.id}.png`,
@@ -223,7 +261,8 @@ export async function generatePhantomDataset(options: PhantomDatasetOptions = {}
         hcMm: p.patient.hcMm,
         acMm: p.patient.acMm,
         flMm: p.patient.flMm,
-        spacingMmPerPx: facts.get(p.id)!.spacingMmPerPx
+        spacingMmPerPx: facts.get(p.id)!.spacingMmPerPx,
+        ...("heart" in p ? {diagnosis: p.heart.diagnosis, chd: p.heart.diagnosis === "normal" ? ("normal" as const) : ("chd" as const)} : {})
       }))
     };
     await writeFile(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 1) + "\n");

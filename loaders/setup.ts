@@ -1,5 +1,6 @@
 // First-run setup of the embedded default, run before `npm run dev` and `npm run build`:
-// the phantom dataset is generated into data/phantom and the committed demo weights are
+// the phantom dataset is generated into data/phantom (and its CHD set into
+// data/phantom-chd) and the committed demo weights are
 // imported into models/fetalclip-demo. Both steps are idempotent and skip when up to date.
 import {ensureDemoBundle} from "./demo/bundle.js";
 import {generatePhantomDataset} from "./phantomDataset.js";
@@ -9,6 +10,8 @@ export async function setupEmbeddedDefault(log: (m: string) => void = () => {}):
   await generatePhantomDataset({onProgress: (done: number, total: number) => {
     if (done === total || done % 500 === 0) log(`phantom: ${done}/${total} images`);
   }});
+  // The CHD set (400 four-chamber views, a few seconds): CHD detection and cardiac segmentation probes.
+  await generatePhantomDataset({set: "chd"});
   await ensureDemoBundle({log});
   log(`embedded default ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

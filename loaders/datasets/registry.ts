@@ -5,7 +5,7 @@
 // with the same names in every dataset that has them (DATASET_COLUMNS).
 import {existsSync, readFileSync, statSync} from "node:fs";
 import {basename, join, relative, resolve, sep} from "node:path";
-import {DATA_DIR, PHANTOM_DIR, SHARED_DIR} from "../paths.js";
+import {DATA_DIR, PHANTOM_CHD_DIR, PHANTOM_DIR, SHARED_DIR} from "../paths.js";
 import {readPhantomManifest} from "../phantomDataset.js";
 import {DATASET_COLUMNS, type DatasetColumn, type DatasetImage} from "./columns.js";
 import {hasLabelsFile, readFolderDataset} from "./folderDataset.js";
@@ -13,7 +13,7 @@ import {locate, readAfricanPlanes, readCsv, readFetalPlanesDb, readHc18} from ".
 
 export {DATASET_COLUMNS, NUMERIC_COLUMNS, type DatasetColumn, type DatasetImage, type MetadataValue} from "./columns.js";
 
-export type DatasetLayout = "phantom" | "fetal-planes-db" | "hc18" | "african-planes" | "folder";
+export type DatasetLayout = "phantom" | "phantom-chd" | "fetal-planes-db" | "hc18" | "african-planes" | "folder";
 
 export interface Dataset {
   /** Registry name, or the folder's name for a path. */
@@ -31,6 +31,7 @@ export interface Dataset {
 /** Registry names and, for each, the folders looked in (first that exists): under FETALCLIP_DATA, then the copies in ../shared/data. */
 export const REGISTERED_DATASETS: Readonly<Record<Exclude<DatasetLayout, "folder">, () => string[]>> = {
   phantom: () => [PHANTOM_DIR],
+  "phantom-chd": () => [PHANTOM_CHD_DIR],
   "fetal-planes-db": () => [join(DATA_DIR, "FETAL_PLANES_DB"), join(DATA_DIR, "fetal-planes-db"), join(SHARED_DIR, "data", "planes")],
   hc18: () => [join(DATA_DIR, "HC18"), join(DATA_DIR, "hc18"), join(SHARED_DIR, "data", "hc18")],
   "african-planes": () => [join(DATA_DIR, "African_planes"), join(DATA_DIR, "african-planes"), join(SHARED_DIR, "data", "african")]
@@ -45,7 +46,10 @@ export function registeredDatasetRoot(name: Exclude<DatasetLayout, "folder">): s
   const candidates = REGISTERED_DATASETS[name]();
   const found = candidates.find((dir) => existsSync(dir));
   if (!found) {
-    const hint = name === "phantom" ? " (run `npx fetalclip setup` to generate it)" : " (download it, then put it under FETALCLIP_DATA)";
+    const hint =
+      name === "phantom" ? " (run `npx fetalclip setup` to generate it)"
+      : name === "phantom-chd" ? " (run `npx fetalclip phantom --set chd` or `npx fetalclip setup` to generate it)"
+      : " (download it, then put it under FETALCLIP_DATA)";
     throw new Error(`dataset ${name}: not found; looked in ${candidates.join(", ")}${hint}`);
   }
   return found;
@@ -62,6 +66,7 @@ export function detectLayout(dir: string): DatasetLayout {
   if (existsSync(manifest)) {
     try {
       const json = JSON.parse(readFileSync(manifest, "utf8")) as {format?: unknown};
+      // The CHD set is read as any phantom (its manifest adds diagnosis columns).
       if (typeof json.format === "string" && json.format.startsWith("fetalclip-explorer/phantom@")) return "phantom";
     } catch {
       // not a phantom manifest: judged by the other files
@@ -131,18 +136,28 @@ function trainSplit(value: string | null): string | null {
   return value === "1" ? "train" : value === "0" ? "test" : null;
 }
 
-const READERS: Record<DatasetLayout, Reader> = {
-  phantom(root) {
-    const images = readPhantomManifest(root).map((s) => ({
-      id: s.file.split(/[\\/]/).join("/"),
-      path: join(root, s.file),
-      meta: {plane: s.plane, sub_plane: s.subPlane ?? null, patient: s.patientId, split: s.split, ga_days: s.gaDays, hc_mm: s.hcMm, spacing_mm: s.spacingMmPerPx}
-    }));
-    for (const image of images) {
-      if (relative(root, image.path).startsWith("..")) throw new Error(`${join(root, "manifest.json")}: file ${image.id} is outside the dataset folder`);
+/** A phantom folder (the default set or the CHD set, whose samples add diagnosis and chd). */
+function readPhantomFolder(root: string): ReturnType<Reader> {
+  const samples = readPhantomManifest(root);
+  const hasDiagnosis = samples.some((s) => s.diagnosis !== undefined);
+  const images = samples.map((s) => ({
+    id: s.file.split(/[\\/]/).join("/"),
+    path: join(root, s.file),
+    meta: {
+      plane: s.plane, sub_plane: s.subPlane ?? null, patient: s.patientId, split: s.split, ga_days: s.gaDays, hc_mm: s.hcMm, spacing_mm: s.spacingMmPerPx,
+      ...(hasDiagnosis ? {diagnosis: s.diagnosis ?? null, chd: s.chd ?? null} : {})
     }
-    return {images, columns: ["plane", "sub_plane", "patient", "split", "ga_days", "hc_mm", "spacing_mm"], warnings: []};
-  },
+  }));
+  for (const image of images) {
+    if (relative(root, image.path).startsWith("..")) throw new Error(`${join(root, "manifest.json")}: file ${image.id} is outside the dataset folder`);
+  }
+  const columns: DatasetColumn[] = ["plane", "sub_plane", "patient", "split", "ga_days", "hc_mm", "spacing_mm"];
+  return {images, columns: hasDiagnosis ? [...columns, "diagnosis", "chd"] : columns, warnings: []};
+}
+
+const READERS: Record<DatasetLayout, Reader> = {
+  phantom: readPhantomFolder,
+  "phantom-chd": readPhantomFolder,
   "fetal-planes-db"(root) {
     // The reader checks names and maps labels to FetalCLIP's classes; the extra columns come from the same rows.
     const parsed = readFetalPlanesDb(root);

@@ -48,7 +48,8 @@ function planAnatomy(spec: PhantomSpec, rng: Rng): AnatomyLayout {
   }
 }
 
-function validateSpec(spec: PhantomSpec): void {
+/** Throws a clear error for a spec the generator cannot draw (unknown plane, bad size or biometry). */
+export function validateSpec(spec: PhantomSpec): void {
   const where = `generateSample(spec ${JSON.stringify(spec.id)})`;
   if (!PHANTOM_PLANES.includes(spec.plane)) throw new Error(`${where}: plane must be one of ${PHANTOM_PLANES.join(", ")}, got ${JSON.stringify(spec.plane)}`);
   if (spec.plane === "brain" ? !BRAIN_SUB_PLANES.includes(spec.subPlane as never) : spec.subPlane !== null) {
@@ -116,8 +117,16 @@ function placeProbe(kind: ProbeKind, box: Box, width: number, height: number, rn
 export function generateSample(seed: number | string, spec: PhantomSpec): PhantomSample {
   validateSpec(spec);
   const rng = createRng(seed);
+  return renderLayout(rng, spec, planAnatomy(spec, rng.fork("anatomy")));
+}
+
+/**
+ * Images an anatomy layout planned for `spec`: zoom, probe, surroundings, B-mode and label
+ * masks, all drawn from `rng`'s forks ("view", "tissue", "speckle"), so a layout planned
+ * elsewhere (the CHD four-chamber set) is imaged exactly as the default planes are.
+ */
+export function renderLayout(rng: Rng, spec: PhantomSpec, layout: AnatomyLayout): PhantomSample {
   const {width, height} = spec;
-  const layout = planAnatomy(spec, rng.fork("anatomy"));
   const view = rng.fork("view");
   const surroundings = layout.obstetricSurroundings;
   const wallPx = surroundings ? view.uniform(0.06, 0.2) * height : height * 0.1;
