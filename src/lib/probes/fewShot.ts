@@ -1,0 +1,109 @@
+// Few-shot curves (FetalCLIP few_data_training/): for each patient count N, a probe is
+// trained on each support set's N patients, its epoch chosen on the set's N validation
+// patients, and scored on the fixed test patients; the curve is the mean and spread of
+// macro F1 over support sets x runs.
+import {createRng} from "../random.js";
+import {fitProbe, testProbe, type FitSettings} from "./fitProbe.js";
+import type {LinearHead} from "./linearHead.js";
+import type {FewShotSupports} from "./patientSplits.js";
+import {patientSet, type PatientSet, type TaskData} from "./probeData.js";
+import {meanStd} from "./probeScores.js";
+import {auroc} from "./roc.js";
+
+export interface CurvePoint {
+  /** Patients in each support set's training list (as many again choose the epoch). */
+  patients: number;
+  /** Mean macro F1 over the fits. */
+  mean: number;
+  /** Sample standard deviation of macro F1 over the fits. */
+  std: number;
+  /** Fits averaged: support sets x runs (fast mode: one run per support set, it is deterministic). */
+  runs: number;
+  /** Mean F1 of each class over the fits. */
+  perClass: Record<string, number>;
+  /** Mean over fits of the mean per-class recall. */
+  meanClassAccuracy: number;
+  /** Macro F1 of each fit, support set by support set. */
+  values: number[];
+  /** Training images per support set (mean). */
+  trainImages: number;
+  /** Support sets left out: none of their training or validation patients have task rows. */
+  skipped: number;
+  /** Binary tasks: AUROC of the positive class, mean and std over fits. */
+  auroc?: {mean: number; std: number};
+}
+
+export interface CurveOptions {
+  fit: FitSettings;
+  /** Runs per support set (paper mode; fast mode runs once). */
+  runs: number;
+  seed: string | number;
+  /** Binary tasks: the positive class index, for AUROC. */
+  positive?: number;
+  log?: (message: string) => void;
+}
+
+/** Mean per class of per-fit values (NaN entries, classes absent from a fit, are left out). */
+export function perClassMeans(classes: readonly string[], perFit: readonly number[][]): Record<string, number> {
+  return Object.fromEntries(classes.map((name, c) => [name, meanStd(perFit.map((f) => f[c]!)).mean]));
+}
+
+export function fewShotCurve(data: TaskData, counts: readonly FewShotSupports[], test: PatientSet, options: CurveOptions): CurvePoint[] {
+  const classes = data.task.classes;
+  const runs = options.fit.mode === "fast" ? 1 : options.runs;
+  const base = createRng(options.seed);
+  const curve: CurvePoint[] = [];
+  for (const {patients, supports} of counts) {
+    const values: number[] = [], recall: number[] = [], perFit: number[][] = [], aurocs: number[] = [], images: number[] = [];
+    let skipped = 0;
+    supports.forEach((support, s) => {
+      const train = patientSet(data, support.train);
+      const val = patientSet(data, support.val);
+      if (train.rows.length === 0 || val.rows.length === 0) {
+        skipped += 1;
+        return;
+      }
+      images.push(train.rows.length);
+      for (let r = 0; r < runs; r++) {
+        const fitted = fitProbe(train, val, classes.length, options.fit, base.fork(`${data.task.name}/few-shot/${patients}/${s}/${r}`));
+        const result = testProbeScores(fitted.head, test, options.positive);
+        values.push(result.macroF1);
+        recall.push(result.meanClassAccuracy);
+        perFit.push(result.f1);
+        if (result.auroc !== undefined) aurocs.push(result.auroc);
+      }
+    });
+    if (skipped > 0) options.log?.(`few-shot ${patients} patients: ${skipped} of ${supports.length} support sets have no ${data.task.name} rows and are left out`);
+    if (values.length === 0) continue;
+    const {mean, std} = meanStd(values);
+    const point: CurvePoint = {
+      patients,
+      mean,
+      std,
+      runs: values.length,
+      perClass: perClassMeans(classes, perFit),
+      meanClassAccuracy: meanStd(recall).mean,
+      values,
+      trainImages: meanStd(images).mean,
+      skipped
+    };
+    if (options.positive !== undefined && aurocs.length > 0) point.auroc = meanStd(aurocs);
+    curve.push(point);
+    options.log?.(`few-shot ${data.task.name} ${patients} patients: macro F1 ${mean.toFixed(3)} +- ${std.toFixed(3)} over ${values.length} fits`);
+  }
+  return curve;
+}
+
+/** Test macro F1, mean recall, per-class F1 and (binary, both classes present) AUROC of one head. */
+export function testProbeScores(head: LinearHead, test: PatientSet, positive?: number): {macroF1: number; meanClassAccuracy: number; f1: number[]; auroc?: number} {
+  const {scores, probabilities} = testProbe(head, test);
+  const out: {macroF1: number; meanClassAccuracy: number; f1: number[]; auroc?: number} = {macroF1: scores.macroF1, meanClassAccuracy: scores.meanClassAccuracy, f1: scores.f1};
+  if (positive !== undefined) {
+    const labels = Array.from(test.labels, (l) => l === positive);
+    if (labels.some((l) => l) && labels.some((l) => !l)) {
+      const score = Array.from({length: test.labels.length}, (_, i) => probabilities[i * head.classes + positive]!);
+      out.auroc = auroc(score, labels);
+    }
+  }
+  return out;
+}
