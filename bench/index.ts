@@ -2,7 +2,8 @@
 const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<void>}>> = {
   model: () => import("./model.js"),
   demo: () => import("./demo.js"),
-  embeddings: () => import("./embeddings.js"),
+  embeddings: () => import("./embeddingsSuite.js"),
+  "embeddings-job": () => import("./embeddings.js"),
   "embeddings-page": () => import("./embeddingsPage.js"),
   umap: () => import("./umap.js")
 };
