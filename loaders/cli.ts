@@ -9,6 +9,7 @@ import {MODEL_VARIANTS} from "../src/lib/bundle.js";
 import {parseExecutionProvider} from "./session.js";
 import {registerEmbedDataset} from "./commands/embedDataset.js";
 import {registerProjection} from "./commands/projection.js";
+import {registerProbe} from "./commands/probe.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
@@ -168,6 +169,7 @@ export function buildCli(): Command {
 
   registerEmbedDataset(program);
   registerProjection(program);
+  registerProbe(program);
 
   program
     .command("verify")

@@ -13,6 +13,8 @@ import {drawPatientSplits, drawTestPatients, patientKey, type FewShotSupports, t
 import {patientSet, taskData} from "./probeData.js";
 import {meanStd} from "./probeScores.js";
 import {probeTask} from "./probeTasks.js";
+import {zeroShotSetup} from "./zeroShotReference.js";
+import {classificationScores, confusionMatrix} from "../metrics.js";
 import {aurocWithCi, rocCurve} from "./roc.js";
 
 export interface ZeroShotReference {
@@ -46,7 +48,8 @@ export interface ProbeOptions {
   curve?: boolean;
   /** Binary tasks: the positive class (default: the second class). */
   positive?: string;
-  zeroShot?: ZeroShotReference | null;
+  /** The zero-shot reference: a value, or a function of the test rows (table row indices) that scores it there. */
+  zeroShot?: ZeroShotReference | null | ((testRows: Int32Array) => ZeroShotReference | null);
   /** Bootstrap resamples for the AUROC CI (default 2000). */
   resamples?: number;
   /** Overrides of the paper's settings (tests and benchmarks use fewer epochs). */
@@ -77,6 +80,12 @@ export interface FullProbe {
   /** Paper mode: the kept epoch of each fit; fast mode: the kept L2 penalty. */
   selected: number[];
   trainImages: number;
+  /**
+   * The paper's tasks: the same fits scored by the zero-shot rule, so the two compare on
+   * one footing - only test images of the classes zero-shot scores (six planes: not Other),
+   * macro F1 over those true classes, any other prediction a miss.
+   */
+  scoredAsZeroShot?: {macroF1: number; macroF1Std: number; f1: Record<string, number>; images: number};
 }
 
 export interface ProbeAuroc {
@@ -215,6 +224,20 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
     const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
     const positiveProbability = new Float64Array(test.rows.length);
     const runAurocs: number[] = [];
+    // The zero-shot rule's rows (test images of the classes it scores) and their true labels.
+    const setup = zeroShotSetup(task.name);
+    const zsColumn = setup ? table.columns.find((c) => c.name === setup.column) : undefined;
+    const zsAt: number[] = [], zsTrue: string[] = [];
+    if (setup && zsColumn) {
+      test.rows.forEach((row, i) => {
+        const value = zsColumn.values[row];
+        if (typeof value === "string" && setup.scored.includes(value)) {
+          zsAt.push(i);
+          zsTrue.push(value);
+        }
+      });
+    }
+    const zsFits: {macroF1: number; f1: Record<string, number>}[] = [];
     let fits = 0;
     folds.forEach((fold, f) => {
       const train = patientSet(data, fold.train);
@@ -226,8 +249,12 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
       images.push(train.rows.length);
       for (let r = 0; r < effectiveRuns; r++) {
         const fitted = fitProbe(train, val, classes.length, probingFit, base.fork(`${task.name}/full/${f}/${r}`));
-        const {scores, probabilities} = testProbe(fitted.head, test);
+        const {scores, probabilities, predicted} = testProbe(fitted.head, test);
         fits += 1;
+        if (zsAt.length > 0) {
+          const zs = classificationScores(confusionMatrix(zsTrue, zsAt.map((i) => classes[predicted[i]!]!), [...new Set([...classes, ...zsTrue])]));
+          zsFits.push({macroF1: zs.macroF1, f1: Object.fromEntries(zs.classes.map((c, k) => [c, zs.f1[k]!]))});
+        }
         values.push(scores.macroF1);
         recall.push(scores.meanClassAccuracy);
         accuracy.push(scores.accuracy);
@@ -260,6 +287,16 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
       selected,
       trainImages: meanStd(images).mean
     };
+    if (zsFits.length > 0) {
+      const zsF1 = meanStd(zsFits.map((z) => z.macroF1));
+      const names = Object.keys(zsFits[0]!.f1);
+      full.scoredAsZeroShot = {
+        macroF1: zsF1.mean,
+        macroF1Std: zsF1.std,
+        f1: Object.fromEntries(names.map((c) => [c, meanStd(zsFits.map((z) => z.f1[c]!)).mean])),
+        images: zsAt.length
+      };
+    }
     if (positive !== undefined) {
       const labels = Array.from(test.labels, (l) => l === positive);
       if (labels.some((l) => l) && labels.some((l) => !l)) {
@@ -309,7 +346,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
     protocol: {full: mode === "paper" ? probingFit.paper : fast, fewShot: mode === "paper" ? fewShotFit.paper : fast, runs: effectiveRuns},
     curve,
     full,
-    zeroShot: options.zeroShot ?? null,
+    zeroShot: typeof options.zeroShot === "function" ? options.zeroShot(test.rows) : options.zeroShot ?? null,
     seconds: (performance.now() - started) / 1000
   };
   if (aurocReport) report.auroc = aurocReport;
