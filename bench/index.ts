@@ -5,7 +5,8 @@ const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<vo
   embeddings: () => import("./embeddingsSuite.js"),
   "embeddings-job": () => import("./embeddings.js"),
   "embeddings-page": () => import("./embeddingsPage.js"),
-  umap: () => import("./umap.js")
+  umap: () => import("./umap.js"),
+  probes: () => import("./probes.js")
 };
 
 export {};
