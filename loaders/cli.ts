@@ -9,6 +9,7 @@ import {MODEL_VARIANTS} from "../src/lib/bundle.js";
 import {parseExecutionProvider} from "./session.js";
 import {registerEmbedDataset} from "./commands/embedDataset.js";
 import {registerProjection} from "./commands/projection.js";
+import {registerMetrics} from "./commands/metrics.js";
 import {registerProbe} from "./commands/probe.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -169,6 +170,7 @@ export function buildCli(): Command {
 
   registerEmbedDataset(program);
   registerProjection(program);
+  registerMetrics(program);
   registerProbe(program);
 
   program

@@ -1,6 +1,8 @@
 // The datasets and models the site uses: fetalclip.config.json at the repository root
 // (optional; FETALCLIP_CONFIG names another file), overridden by FETALCLIP_DATASETS and
 // FETALCLIP_BUNDLES (comma-separated lists). Default: the phantom and the demo model.
+// "reference" (or FETALCLIP_REFERENCE) names a folder of FetalCLIP's released outputs for
+// the paper page; none by default (the site's embedded default needs nothing beside it).
 import {existsSync, readFileSync} from "node:fs";
 import {basename, dirname, isAbsolute, resolve} from "node:path";
 import {MODEL_VARIANTS, type ModelVariant} from "../src/lib/bundle.js";
@@ -30,8 +32,12 @@ export interface ConfiguredModel {
 export interface ProjectConfig {
   datasets: ConfiguredDataset[];
   models: ConfiguredModel[];
+  /** Absolute folder of FetalCLIP's released outputs (../shared/reference/fetalclip layout), or null when none is configured. */
+  reference: string | null;
   /** Where the lists came from: the config file, an environment variable, or "default". */
   sources: {datasets: string; models: string};
+  /** Where `reference` came from: FETALCLIP_REFERENCE, the config file, or "default" (none). */
+  referenceSource: string;
 }
 
 type DatasetEntry = string | {name?: string; path: string};
@@ -106,7 +112,7 @@ export interface ReadProjectConfigOptions {
 export function readProjectConfig(options: ReadProjectConfigOptions = {}): ProjectConfig {
   const env = options.env ?? process.env;
   const file = options.file ?? (env.FETALCLIP_CONFIG ? resolve(env.FETALCLIP_CONFIG) : PROJECT_CONFIG_FILE);
-  let json: {datasets?: unknown; models?: unknown} = {};
+  let json: {datasets?: unknown; models?: unknown; reference?: unknown} = {};
   const hasFile = existsSync(file);
   if (hasFile) {
     const parsed = parseJsonStrict(readFileSync(file, "utf8"), file);
@@ -116,6 +122,9 @@ export function readProjectConfig(options: ReadProjectConfigOptions = {}): Proje
       if (json[key] !== undefined && (!Array.isArray(json[key]) || (json[key] as unknown[]).length === 0)) {
         throw new Error(`${file}: "${key}" must be a non-empty list`);
       }
+    }
+    if (json.reference !== undefined && json.reference !== null && (typeof json.reference !== "string" || json.reference === "")) {
+      throw new Error(`${file}: "reference" must be a folder path (FetalCLIP's released outputs) or null`);
     }
   } else if (options.file || env.FETALCLIP_CONFIG) {
     throw new Error(`${file}: the project config does not exist`);
@@ -130,12 +139,18 @@ export function readProjectConfig(options: ReadProjectConfigOptions = {}): Proje
   const models = envModels
     ? envModels.map((e) => modelOf(e, process.cwd(), "FETALCLIP_BUNDLES"))
     : ((json.models as ModelEntry[] | undefined) ?? [...DEFAULT_MODELS]).map((e, i) => modelOf(e, base, `${file}: models[${i}]`));
+  // FETALCLIP_REFERENCE resolves from the working directory, a config path from the config's folder.
+  const envReference = env.FETALCLIP_REFERENCE?.trim() ? env.FETALCLIP_REFERENCE.trim() : null;
+  const fileReference = typeof json.reference === "string" ? json.reference : null;
+  const reference = envReference ? resolve(envReference) : fileReference ? resolve(base, fileReference) : null;
   return {
     datasets: unique(datasets, "datasets", envDatasets ? "FETALCLIP_DATASETS" : file),
     models: unique(models, "models", envModels ? "FETALCLIP_BUNDLES" : file),
+    reference,
     sources: {
       datasets: envDatasets ? "FETALCLIP_DATASETS" : hasFile && json.datasets ? file : "default",
       models: envModels ? "FETALCLIP_BUNDLES" : hasFile && json.models ? file : "default"
-    }
+    },
+    referenceSource: envReference ? "FETALCLIP_REFERENCE" : fileReference ? file : "default"
   };
 }

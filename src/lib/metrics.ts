@@ -23,6 +23,8 @@ export interface ClassificationScores {
   classes: string[];
   /** Per-class F1 = 2TP / (2TP + FP + FN), FP counted over every image (0 when undefined, as torchmetrics). */
   f1: number[];
+  /** Per-class precision TP / (TP + FP), FP counted over every image (0 when nothing was predicted as the class). */
+  precision: number[];
   /** Per-class accuracy as torchmetrics' average="none" gives it: the class's recall, TP / (TP + FN). */
   classAccuracy: number[];
   /** Mean per-class F1: the `f1` column of FetalCLIP's results CSVs. */
@@ -75,6 +77,7 @@ export function classificationScores(matrix: ConfusionMatrix): ClassificationSco
   const total = predictedTotals.reduce((a, b) => a + b, 0);
   let correct = 0;
   const f1: number[] = [];
+  const precision: number[] = [];
   const classAccuracy: number[] = [];
   trueClasses.forEach((name, r) => {
     const c = predictedClasses.indexOf(name);
@@ -86,12 +89,14 @@ export function classificationScores(matrix: ConfusionMatrix): ClassificationSco
     const fp = predictedTotals[c]! - tp;
     correct += tp;
     f1.push(2 * tp + fp + fn === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn));
+    precision.push(tp + fp === 0 ? 0 : tp / (tp + fp));
     classAccuracy.push(support === 0 ? 0 : tp / support);
   });
   const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
   return {
     classes: [...trueClasses],
     f1,
+    precision,
     classAccuracy,
     macroF1: mean(f1),
     meanClassAccuracy: mean(classAccuracy),
@@ -183,4 +188,90 @@ export function validPredictionRate(
   }
   rates.sort();
   return {count: n, valid, rate: valid / n, ci95: [quantile(rates, 0.025), quantile(rates, 0.975)], resamples};
+}
+
+/** Bootstrap distribution summary of one score: the mean over resamples and the 2.5th / 97.5th percentiles. */
+export interface BootstrapInterval {
+  mean: number;
+  ci95: [number, number];
+}
+
+/** Bootstrap 95% intervals of macro F1 and of each true class's F1, precision and recall (classes as in classificationScores). */
+export interface ClassificationBootstrap {
+  resamples: number;
+  seed: string | number;
+  classes: string[];
+  macroF1: BootstrapInterval;
+  f1: BootstrapInterval[];
+  precision: BootstrapInterval[];
+  /** Recall = the per-class accuracy of classificationScores. */
+  recall: BootstrapInterval[];
+}
+
+function intervalOf(values: Float64Array): BootstrapInterval {
+  let sum = 0;
+  for (const v of values) sum += v;
+  const sorted = Float64Array.from(values).sort();
+  return {mean: sum / values.length, ci95: [quantile(sorted, 0.025), quantile(sorted, 0.975)]};
+}
+
+/**
+ * Percentile bootstrap of F1 per true class and of their mean, as FetalCLIP's
+ * zero_shot_planes_db/confidence_interval.py does it: images resampled with replacement
+ * `resamples` times (10,000 there), per-class F1 over the true classes of the whole set
+ * (a prediction of any other class, a distractor, only counts as a miss; F1 0 when undefined),
+ * their mean, then the 2.5th / 97.5th percentiles (numpy's linear rule). The official script
+ * draws from numpy's default_rng(42); ours is the project's seeded sfc32 (createRng), so the
+ * interval agrees in distribution, not to the last digit, and is the same in Node and the browser.
+ * Precision and recall (0 when undefined) come from the same resamples.
+ */
+export function bootstrapClassificationScores(
+  trueLabels: readonly string[],
+  predictedLabels: readonly string[],
+  classes: readonly string[] = sortedUnique([...trueLabels, ...predictedLabels]),
+  {resamples = 10_000, seed = 42}: {resamples?: number; seed?: string | number} = {}
+): ClassificationBootstrap {
+  if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`bootstrapClassificationScores: resamples must be a positive integer, got ${resamples}`);
+  const matrix = confusionMatrix(trueLabels, predictedLabels, classes); // validates the labels
+  const n = trueLabels.length;
+  const scored = matrix.trueClasses;
+  const slot = new Map(scored.map((c, i) => [c, i]));
+  // Per image: its true class's slot and its predicted class's slot (-1: not a true class).
+  const truth = Int32Array.from(trueLabels, (label) => slot.get(label)!);
+  const guess = Int32Array.from(predictedLabels, (label) => slot.get(label) ?? -1);
+  const k = scored.length;
+  const tp = new Int32Array(k);
+  const support = new Int32Array(k);
+  const predicted = new Int32Array(k);
+  const macro = new Float64Array(resamples);
+  const perClass = scored.map(() => new Float64Array(resamples));
+  const precision = scored.map(() => new Float64Array(resamples));
+  const recall = scored.map(() => new Float64Array(resamples));
+  const rng = createRng(seed);
+  for (let b = 0; b < resamples; b++) {
+    tp.fill(0);
+    support.fill(0);
+    predicted.fill(0);
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(rng.next() * n);
+      const t = truth[j]!;
+      const p = guess[j]!;
+      support[t]! += 1;
+      if (p >= 0) predicted[p]! += 1;
+      if (p === t) tp[t]! += 1;
+    }
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      // 2TP / (2TP + FP + FN) = 2TP / (predicted + support)
+      const denominator = predicted[c]! + support[c]!;
+      const f1 = denominator === 0 ? 0 : (2 * tp[c]!) / denominator;
+      perClass[c]![b] = f1;
+      precision[c]![b] = predicted[c]! === 0 ? 0 : tp[c]! / predicted[c]!;
+      recall[c]![b] = support[c]! === 0 ? 0 : tp[c]! / support[c]!;
+      sum += f1;
+    }
+    macro[b] = sum / k;
+  }
+  return {resamples, seed, classes: [...scored], macroF1: intervalOf(macro), f1: perClass.map(intervalOf),
+    precision: precision.map(intervalOf), recall: recall.map(intervalOf)};
 }

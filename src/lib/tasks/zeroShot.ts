@@ -4,7 +4,9 @@
 // macro F1 over the true classes present. Runs wherever a text encoder does:
 // the Node evaluations and the live page call the same code.
 import type {PromptEncoder} from "../gestationalAge.js";
-import {classificationScores, confusionMatrix, type ClassificationScores, type ConfusionMatrix} from "../metrics.js";
+import {
+  bootstrapClassificationScores, classificationScores, confusionMatrix, type ClassificationScores, type ConfusionMatrix
+} from "../metrics.js";
 import {classEmbeddings, predictTopK, zeroShotLogits} from "../zeroShot.js";
 
 /** Prompt texts per class name (FIVE_PLANES_PROMPTS, BRAIN_SUBPLANE_PROMPTS). */
@@ -59,4 +61,81 @@ export async function zeroShotClassify(
   const predicted = predictLabels(embeds, await promptClassEmbeddings(encoder, classes, prompts), classes);
   const confusion = confusionMatrix(trueLabels, predicted, classes);
   return {scores: classificationScores(confusion), confusion, predicted};
+}
+
+/**
+ * Zero-shot metrics of per-image predictions, as FetalCLIP's scripts report them (the
+ * results CSVs) plus the bootstrap intervals of confidence_interval.py: what
+ * `fetalclip metrics zero-shot` prints. Per-class maps are keyed by the true classes present,
+ * in `classes` order.
+ */
+export interface ZeroShotMetrics {
+  /** Every class the model could predict, in index order: the confusion's columns (distractors included). */
+  classes: string[];
+  /** The true classes present: the confusion's rows and the keys of the per-class maps. */
+  trueClasses: string[];
+  /** Images scored. */
+  n: number;
+  /** Mean per-class F1 over the true classes present: the results CSV's `f1`. */
+  macroF1: number;
+  /** Bootstrap 95% CI of macro F1. */
+  ci95: [number, number];
+  /** Per-class F1: the CSV's `f1_<class>`. */
+  f1: Record<string, number>;
+  f1Ci95: Record<string, [number, number]>;
+  /** Per-class accuracy as torchmetrics gives it (the class's recall): the CSV's `acc_<class>`. */
+  accuracy: Record<string, number>;
+  accuracyCi95: Record<string, [number, number]>;
+  /** Per-class precision, FP counted over every image. */
+  precision: Record<string, number>;
+  precisionCi95: Record<string, [number, number]>;
+  /** Mean per-class accuracy (balanced accuracy): the CSV's `acc`. */
+  meanAccuracy: number;
+  /** Share of all images predicted right (micro accuracy). */
+  overallAccuracy: number;
+  /** True (rows) x predicted (columns) counts. */
+  confusion: ConfusionMatrix;
+  /** How the intervals were drawn; `macroF1Mean` is the bootstrap mean the official script prints. */
+  bootstrap: {resamples: number; seed: string | number; macroF1Mean: number};
+}
+
+export interface ZeroShotMetricsOptions {
+  /** Bootstrap resamples (default 10,000, as the official script). */
+  resamples?: number;
+  /** Bootstrap seed (default 42, as the official script; the generator is the project's own). */
+  seed?: string | number;
+}
+
+/**
+ * Scores top-1 predicted labels against true labels over `classes` (every prompt class, in
+ * index order; default: the labels seen, sorted): confusion matrix, torchmetrics-style
+ * per-class F1 / accuracy / precision and their means, bootstrap 95% intervals.
+ */
+export function zeroShotMetrics(
+  trueLabels: readonly string[],
+  predictedLabels: readonly string[],
+  classes?: readonly string[],
+  {resamples = 10_000, seed = 42}: ZeroShotMetricsOptions = {}
+): ZeroShotMetrics {
+  const confusion = confusionMatrix(trueLabels, predictedLabels, classes);
+  const scores = classificationScores(confusion);
+  const boot = bootstrapClassificationScores(trueLabels, predictedLabels, confusion.predictedClasses, {resamples, seed});
+  const byClass = <T>(values: readonly T[]): Record<string, T> => Object.fromEntries(scores.classes.map((c, i) => [c, values[i]!]));
+  return {
+    classes: [...confusion.predictedClasses],
+    trueClasses: [...scores.classes],
+    n: scores.count,
+    macroF1: scores.macroF1,
+    ci95: boot.macroF1.ci95,
+    f1: byClass(scores.f1),
+    f1Ci95: byClass(boot.f1.map((b) => b.ci95)),
+    accuracy: byClass(scores.classAccuracy),
+    accuracyCi95: byClass(boot.recall.map((b) => b.ci95)),
+    precision: byClass(scores.precision),
+    precisionCi95: byClass(boot.precision.map((b) => b.ci95)),
+    meanAccuracy: scores.meanClassAccuracy,
+    overallAccuracy: scores.accuracy,
+    confusion,
+    bootstrap: {resamples, seed, macroF1Mean: boot.macroF1.mean}
+  };
 }
