@@ -11,6 +11,7 @@ import {registerEmbedDataset} from "./commands/embedDataset.js";
 import {registerProjection} from "./commands/projection.js";
 import {registerMetrics} from "./commands/metrics.js";
 import {registerProbe} from "./commands/probe.js";
+import {registerCam} from "./commands/cam.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
@@ -172,6 +173,7 @@ export function buildCli(): Command {
   registerProjection(program);
   registerMetrics(program);
   registerProbe(program);
+  registerCam(program);
 
   program
     .command("verify")
