@@ -17,7 +17,7 @@ import {fitProbe, testProbe} from "../src/lib/probes/fitProbe.js";
 import type {ProbeRows} from "../src/lib/probes/linearHead.js";
 import {PROBING_SETTINGS} from "../src/lib/probes/linearProbe.js";
 import {drawPatientSplits, parseSplitFile, patientKey} from "../src/lib/probes/patientSplits.js";
-import {runProbe} from "../src/lib/probes/probe.js";
+import {defaultPositive, runProbe} from "../src/lib/probes/probe.js";
 import {probeScores} from "../src/lib/probes/probeScores.js";
 import {createRng} from "../src/lib/random.js";
 import {describeShared, repoRoot, sharedPath} from "./shared.js";
@@ -161,9 +161,10 @@ describe("runProbe: seeded splits, curves and AUROC", () => {
   it("binary labels: AUROC of the positive class with a patient bootstrap CI, near the Bayes AUROC", () => {
     // Fast mode: paper settings on 150 training images take ~30 AdamW steps in 15 epochs, too few to train.
     const r = runProbe(table, {...options, mode: "fast", curve: false});
-    // Classes sorted: chd, normal; the positive defaults to the second.
+    // Classes sorted: chd, normal; the positive defaults to the one not named normal.
     expect(r.classes).toEqual(["chd", "normal"]);
-    expect(r.auroc!.positive).toBe("normal");
+    expect(r.auroc!.positive).toBe("chd");
+    expect([defaultPositive(["a", "b"]), defaultPositive(["0", "1"]), defaultPositive(["disease", "Normal"])]).toEqual([1, 1, 0]);
     const {auroc, ci95, roc} = r.auroc!;
     expect(ci95[0]).toBeLessThanOrEqual(auroc);
     expect(ci95[1]).toBeGreaterThanOrEqual(auroc);

@@ -42,7 +42,7 @@ export function registerProbe(program: Command): void {
     .option("--runs <n>", "runs per fold and per support set (fast mode runs once: it is deterministic)", positiveInt, 5)
     .option("--seed <n>", "seed of initialisation, shuffling and drawn splits", seedValue, 0)
     .addOption(new Option("--mode <mode>", "paper: AdamW linear probe as the official scripts; fast: L2 logistic regression by L-BFGS").choices(["paper", "fast"]).default("paper"))
-    .option("--positive <class>", "binary labels: the positive class for AUROC (default: the second in sorted order)")
+    .option("--positive <class>", "binary labels: the positive class for AUROC (default: the one not named normal, negative, healthy, control, no, false, 0 or absent; else the second in sorted order)")
     .option("--test-fraction <f>", "share of patients drawn for testing when no test split or split column says", fraction, 0.5)
     .option("--folds <n>", "folds drawn when no probing split file is given", positiveInt, 5)
     .option("--no-full", "skip the full-data probe")

@@ -46,7 +46,7 @@ export interface ProbeOptions {
   /** Skip the full-data probe or the few-shot curve. */
   full?: boolean;
   curve?: boolean;
-  /** Binary tasks: the positive class (default: the second class). */
+  /** Binary tasks: the positive class (default: the one not named normal, negative, healthy, control, no, false, 0 or absent; else the second). */
   positive?: string;
   /** The zero-shot reference: a value, or a function of the test rows (table row indices) that scores it there. */
   zeroShot?: ZeroShotReference | null | ((testRows: Int32Array) => ZeroShotReference | null);
@@ -140,6 +140,15 @@ function withOverrides(base: PaperProbeSettings, over: Partial<PaperProbeSetting
   return {...base, ...(over ?? {})};
 }
 
+/** Names of the negative class of a binary label: the other class is the positive one. */
+const NEGATIVE_NAMES = new Set(["normal", "negative", "healthy", "control", "no", "false", "0", "absent"]);
+
+/** The positive class of a binary task: the one that is not named as a negative (normal, 0, ...), else the second. */
+export function defaultPositive(classes: readonly string[]): number {
+  const negative = classes.map((c) => NEGATIVE_NAMES.has(c.trim().toLowerCase()));
+  return negative[1] && !negative[0] ? 0 : 1;
+}
+
 /** The probe report of one task of an embedding table. */
 export function runProbe(table: EmbeddingTableData, options: ProbeOptions): ProbeReport {
   const started = performance.now();
@@ -160,7 +169,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
   const fast: FastProbeSettings = {...FAST_SETTINGS, ...(options.settings?.fast ?? {})};
   let positive: number | undefined;
   if (classes.length === 2) {
-    positive = options.positive === undefined ? 1 : classes.indexOf(options.positive);
+    positive = options.positive === undefined ? defaultPositive(classes) : classes.indexOf(options.positive);
     if (positive < 0) throw new Error(`probe: positive class "${options.positive}" is not one of ${classes.join(", ")}`);
   } else if (options.positive !== undefined) throw new Error(`probe: --positive needs a binary label; ${task.name} has ${classes.length} classes`);
 
