@@ -11,6 +11,7 @@ import {registerEmbedDataset} from "./commands/embedDataset.js";
 import {registerProjection} from "./commands/projection.js";
 import {registerMetrics} from "./commands/metrics.js";
 import {registerProbe} from "./commands/probe.js";
+import {registerSegmentProbe} from "./commands/segmentProbe.js";
 import {registerCam} from "./commands/cam.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -173,6 +174,7 @@ export function buildCli(): Command {
   registerProjection(program);
   registerMetrics(program);
   registerProbe(program);
+  registerSegmentProbe(program);
   registerCam(program);
 
   program
