@@ -4,8 +4,11 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {decode} from "fast-png";
 import {afterAll, describe, expect, it} from "vitest";
+import {ensureDemoBundle} from "../loaders/demo/bundle.js";
 import {isRegisteredDataset, openDataset} from "../loaders/datasets/registry.js";
-import {generatePhantomDataset, type PhantomManifest} from "../loaders/phantomDataset.js";
+import {ensureEmbeddings, readEmbeddings} from "../loaders/embeddings/store.js";
+import {generatePhantomDataset, PHANTOM_CHD_DIR, type PhantomManifest} from "../loaders/phantomDataset.js";
+import {runProbe} from "../src/lib/probes/probe.js";
 import {
   CHD_DIAGNOSES,
   CHD_MASK_LABELS,
@@ -130,4 +133,33 @@ describe("CHD phantom dataset writer", () => {
     // Idempotent for the same set, seed and count.
     expect((await generatePhantomDataset({set: "chd", outDir, count: 10, workers: 1})).skipped).toBe(true);
   });
+});
+
+describe("CHD detection on the CHD set with the demo model", () => {
+  it("reports the linear probe's AUROC (chd vs normal) with a patient bootstrap 95% CI, its ROC curve and a few-shot curve", async () => {
+    // data/phantom-chd is made by `fetalclip setup` (the tests' global setup); make it here too if it is missing.
+    await generatePhantomDataset({set: "chd"});
+    const model = await ensureDemoBundle({});
+    const job = await ensureEmbeddings({name: "fetalclip-demo", dir: model, variant: "fp32"}, {name: "phantom-chd", dataset: "phantom-chd"}, {log: () => {}});
+    const table = readEmbeddings(job.out);
+    const a = runProbe(table, {label: "chd", mode: "paper", seed: 0, resamples: 1000});
+    const b = runProbe(table, {label: "chd", mode: "paper", seed: 0, resamples: 1000});
+    expect(b.auroc).toEqual(a.auroc);
+    expect(a.classes).toEqual(["chd", "normal"]);
+    const auroc = a.auroc!;
+    expect(auroc.positive).toBe("chd");
+    // The test split's images: every CHD and normal image of the held-out fetuses.
+    const manifest = JSON.parse(readFileSync(join(PHANTOM_CHD_DIR, "manifest.json"), "utf8")) as PhantomManifest;
+    const test = manifest.samples.filter((s) => s.split === "test");
+    expect(auroc.positives).toBe(test.filter((s) => s.chd === "chd").length);
+    expect(auroc.negatives).toBe(test.filter((s) => s.chd === "normal").length);
+    expect(a.splits.test).toBe("split column");
+    expect(auroc.ci95[0]).toBeLessThanOrEqual(auroc.auroc);
+    expect(auroc.ci95[1]).toBeGreaterThanOrEqual(auroc.auroc);
+    expect(auroc.roc.fpr[0]).toBe(0);
+    expect(auroc.roc.tpr.at(-1)).toBe(1);
+    expect(a.curve.length).toBeGreaterThan(3);
+    for (const point of a.curve) expect(point.auroc!.mean).toBeGreaterThan(0);
+    console.log(`CHD (demo model, paper probe): AUROC ${auroc.auroc.toFixed(3)} [${auroc.ci95.map((v) => v.toFixed(3)).join(", ")}] on ${auroc.positives} CHD / ${auroc.negatives} normal test images; few-shot AUROC ${a.curve.map((p) => `${p.patients}:${p.auroc!.mean.toFixed(3)}`).join(" ")}`);
+  }, 120_000);
 });
