@@ -16,6 +16,7 @@ export default {
     {name: "Model bundles", path: "/"},
     {name: "Phantom dataset", path: "/phantom"},
     {name: "Zero-shot on the phantom", path: "/zero-shot"},
+    {name: "The paper's results", path: "/paper"},
     {name: "Live zero-shot", path: "/live"},
     {name: "Embeddings", path: "/embeddings"}
   ],

@@ -7,8 +7,8 @@ import {existsSync, readFileSync, rmSync, statSync} from "node:fs";
 import {basename, dirname, join, relative, resolve} from "node:path";
 import {parseJsonStrict} from "../src/lib/json.js";
 import {
-  knownClassesFor, PAPER_GA_RESULT, parseGaDotProducts, parsePromptFile, parseResultsCsv, parseZeroShotPredictions, REFERENCE_FILES,
-  type PaperResults
+  knownClassesFor, PAPER_GA_RESULT, PAPER_GA_SOURCE, PAPER_REFERENCE_FORMAT, parseGaDotProducts, parsePromptFile, parseResultsCsv, parseZeroShotPredictions,
+  REFERENCE_FILES, type PaperReferenceArtifact, type PaperZeroShot
 } from "../src/lib/paperReference.js";
 import {BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_PROMPTS} from "../src/lib/prompts.js";
 import {gaMetrics, type GaMetrics} from "../src/lib/tasks/gestationalAge.js";
@@ -122,46 +122,9 @@ export function gaMetricsFromFile(options: GaFileOptions): GaFileMetrics {
 // ---------------------------------------------------------------------------
 // The paper page's artifact.
 
-/** Format of paper-reference.json; bump when its shape changes. */
-export const PAPER_REFERENCE_FORMAT = 1;
-
 /** What a reader needs to configure the folder (shown on the page when it is not). */
 export const HOW_TO_CONFIGURE =
   'Point the project at a folder of FetalCLIP\'s released outputs (the layout of ../shared/reference/fetalclip): add "reference": "PATH" to fetalclip.config.json at the repository root, or set FETALCLIP_REFERENCE=PATH, then rebuild the site (npm run build or npm run dev).';
-
-/** One zero-shot test: our metrics from the released predictions beside the numbers the official script printed. */
-export interface PaperZeroShot {
-  /** File names in the folder. */
-  files: {predictions: string; prompts: string; results: string};
-  metrics: Omit<ZeroShotFileMetrics, "predictionsFile" | "promptsFile">;
-  paper: PaperResults;
-  /** The released prompts equal the project's own (src/lib/prompts.ts), class by class. */
-  promptsMatchProject: boolean;
-}
-
-export interface PaperGa {
-  file: string;
-  /** Our GA metrics, without the per-image predictions (the GA page has those). */
-  metrics: Omit<GaMetrics, "predictions">;
-  /** The paper's result (quoted: the folder has no GA results file). */
-  paper: typeof PAPER_GA_RESULT & {note: string};
-}
-
-export type PaperReferenceArtifact =
-  | {format: number; configured: false; key: string; howToConfigure: string}
-  | {
-      format: number;
-      configured: true;
-      key: string;
-      /** The folder, relative to the repository root (no absolute path is published). */
-      folder: string;
-      source: string;
-      /** Set when the folder is configured but could not be read or scored; the page shows it. */
-      problem?: string;
-      fivePlanes?: PaperZeroShot;
-      brainSubplanes?: PaperZeroShot;
-      ga?: PaperGa;
-    };
 
 const ZERO_SHOT_TESTS = {
   fivePlanes: {files: REFERENCE_FILES.fivePlanes, projectPrompts: FIVE_PLANES_PROMPTS as Readonly<Record<string, readonly string[]>>},
@@ -246,7 +209,7 @@ export function paperReferenceArtifact(options: PaperReferenceOptions = {}): Pap
         metrics: gaSummary,
         paper: {
           ...PAPER_GA_RESULT,
-          note: "the folder has no GA results file: the released post-processing's result on these dot products, as the project's issue 13 quotes it"
+          note: PAPER_GA_SOURCE
         }
       }
     };

@@ -3,6 +3,7 @@
 // data/phantom-chd) and the committed demo weights are
 // imported into models/fetalclip-demo. Both steps are idempotent and skip when up to date.
 import {ensureDemoBundle} from "./demo/bundle.js";
+import {clearStalePaperReferenceCache} from "./paperReference.js";
 import {generatePhantomDataset} from "./phantomDataset.js";
 
 export async function setupEmbeddedDefault(log: (m: string) => void = () => {}): Promise<void> {
@@ -13,5 +14,7 @@ export async function setupEmbeddedDefault(log: (m: string) => void = () => {}):
   // The CHD set (400 four-chamber views, a few seconds): CHD detection and cardiac segmentation probes.
   await generatePhantomDataset({set: "chd"});
   await ensureDemoBundle({log});
+  // Framework caches data loaders by their own date: a paper page built for another reference folder is rebuilt.
+  if (clearStalePaperReferenceCache()) log("paper page: the reference folder changed; its cached data will be rebuilt");
   log(`embedded default ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

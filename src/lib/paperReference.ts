@@ -4,7 +4,8 @@
 // wrong; the scoring itself is the project's own (tasks/zeroShot.ts zeroShotMetrics,
 // tasks/gestationalAge.ts gaMetrics). No I/O here: loaders/paperReference.ts reads the files.
 import {BRAIN_SUBPLANE_CLASSES, FIVE_PLANES_CLASSES} from "./prompts.js";
-import type {GaDotProductRow} from "./tasks/gestationalAge.js";
+import type {GaDotProductRow, GaMetrics} from "./tasks/gestationalAge.js";
+import type {ZeroShotMetrics} from "./tasks/zeroShot.js";
 
 /** File names in a released-outputs folder (../shared/reference/fetalclip). */
 export const REFERENCE_FILES = {
@@ -28,6 +29,10 @@ export const REFERENCE_FILES = {
  * issue 13 states them), not read.
  */
 export const PAPER_GA_RESULT = {vpr: 0.8342, ci95: [0.81, 0.859] as [number, number], n: 814, topBins: 15} as const;
+
+/** Where PAPER_GA_RESULT comes from, in a phrase the paper page shows. */
+export const PAPER_GA_SOURCE =
+  "FetalCLIP's GA post-processing script (test_ga_postprocess_dot_prods.py) gives VPR 0.8342, 95 % CI about 0.810–0.859, on these 814 heads";
 
 /** Per-image labels of a *_prediction.json: {"prediction": [...], "label": [...]} (label = true class). */
 export interface ZeroShotPredictions {
@@ -174,4 +179,121 @@ export function parseResultsCsv(text: string, file: string, model?: string): Pap
     accuracy: perClass("acc_"),
     columns
   };
+}
+
+// ---------------------------------------------------------------------------
+// The paper page's artifact (paper-reference.json, written by loaders/paperReference.ts).
+
+/** Format of paper-reference.json; bump when its shape changes. */
+export const PAPER_REFERENCE_FORMAT = 1;
+
+/** One zero-shot test: our metrics from the released predictions beside the numbers the official script printed. */
+export interface PaperZeroShot {
+  /** File names in the folder. */
+  files: {predictions: string; prompts: string; results: string};
+  metrics: ZeroShotMetrics & {classesFrom: "prompts" | "project" | "labels"};
+  paper: PaperResults;
+  /** The released prompts equal the project's own (src/lib/prompts.ts), class by class. */
+  promptsMatchProject: boolean;
+}
+
+export interface PaperGa {
+  file: string;
+  /** Our GA metrics, without the per-image predictions (the GA page has those). */
+  metrics: Omit<GaMetrics, "predictions">;
+  /** The paper's result (quoted: the folder has no GA results file). */
+  paper: typeof PAPER_GA_RESULT & {note: string};
+}
+
+export type PaperReferenceArtifact =
+  | {format: number; configured: false; key: string; howToConfigure: string}
+  | {
+      format: number;
+      configured: true;
+      key: string;
+      /** The folder, relative to the repository root (no absolute path is published). */
+      folder: string;
+      /** Where it was configured: FETALCLIP_REFERENCE, fetalclip.config.json or an option. */
+      source: string;
+      /** Set when the folder is configured but could not be read or scored; the page shows it. */
+      problem?: string;
+      fivePlanes?: PaperZeroShot;
+      brainSubplanes?: PaperZeroShot;
+      ga?: PaperGa;
+    };
+
+/** One number of the paper beside the project's. */
+export interface PaperComparisonRow {
+  test: string;
+  metric: string;
+  /** A class name, or "all" for a summary metric. */
+  class: string;
+  paper: number;
+  ours: number;
+  /** Our bootstrap 95% CI, when there is one. */
+  ci95: [number, number] | null;
+  /** The paper's 95% CI, when it states one. */
+  paperCi95: [number, number] | null;
+  /** ours - paper. */
+  difference: number;
+  /** Decimals the paper printed (capped at 6): the precision the two are compared to. */
+  decimals: number;
+  /** ours rounds to the paper's number at that precision. */
+  agrees: boolean;
+}
+
+function printedDecimals(value: number): number {
+  const text = String(value);
+  const dot = text.indexOf(".");
+  return Math.min(6, dot < 0 ? 0 : text.length - dot - 1);
+}
+
+function comparisonRow(test: string, metric: string, cls: string, paper: number, ours: number, ci95: [number, number] | null, paperCi95: [number, number] | null = null): PaperComparisonRow {
+  const decimals = printedDecimals(paper);
+  return {test, metric, class: cls, paper, ours, ci95, paperCi95, difference: ours - paper, decimals, agrees: ours.toFixed(decimals) === paper.toFixed(decimals)};
+}
+
+/** Display names of the tests, in page order. */
+export const PAPER_TESTS = {fivePlanes: "Five planes", brainSubplanes: "Brain sub-planes", ga: "HC18 gestational age"} as const;
+
+/**
+ * Every number the paper's files give beside the project's: per test, macro F1 and mean
+ * accuracy, then per-class F1 and accuracy (the results CSVs), then the GA VPR.
+ */
+export function paperComparisonRows(artifact: PaperReferenceArtifact): PaperComparisonRow[] {
+  if (!artifact.configured) return [];
+  const rows: PaperComparisonRow[] = [];
+  for (const key of ["fivePlanes", "brainSubplanes"] as const) {
+    const test = artifact[key];
+    if (!test) continue;
+    const {metrics: m, paper} = test;
+    const name = PAPER_TESTS[key];
+    rows.push(comparisonRow(name, "macro F1", "all", paper.macroF1, m.macroF1, m.ci95));
+    rows.push(comparisonRow(name, "mean accuracy", "all", paper.meanAccuracy, m.meanAccuracy, null));
+    for (const c of m.trueClasses) {
+      if (c in paper.f1) rows.push(comparisonRow(name, "F1", c, paper.f1[c]!, m.f1[c]!, m.f1Ci95[c]!));
+    }
+    for (const c of m.trueClasses) {
+      if (c in paper.accuracy) rows.push(comparisonRow(name, "accuracy", c, paper.accuracy[c]!, m.accuracy[c]!, m.accuracyCi95[c]!));
+    }
+  }
+  if (artifact.ga) {
+    const {metrics: m, paper} = artifact.ga;
+    rows.push(comparisonRow(PAPER_TESTS.ga, "VPR", "all", paper.vpr, m.vpr, m.ci95, [...paper.ci95]));
+  }
+  return rows;
+}
+
+const CSV_COLUMNS = ["test", "metric", "class", "paper", "ours", "difference", "ci95_low", "ci95_high", "paper_ci95_low", "paper_ci95_high", "agrees"] as const;
+
+/** The comparison as CSV (full precision), one line per row, header first. */
+export function paperComparisonCsv(rows: readonly PaperComparisonRow[]): string {
+  const cell = (v: unknown): string => {
+    const text = v === null || v === undefined ? "" : String(v);
+    return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  const lines = rows.map((r) =>
+    [r.test, r.metric, r.class, r.paper, r.ours, r.difference, r.ci95?.[0], r.ci95?.[1], r.paperCi95?.[0], r.paperCi95?.[1], r.agrees].map(cell).join(",")
+  );
+  return [CSV_COLUMNS.join(","), ...lines].join("\n") + "\n";
 }

@@ -12,7 +12,8 @@ import {delimiter, join, resolve} from "node:path";
 import {pathToFileURL} from "node:url";
 import type {BrowserContext, ConsoleMessage, Page, Request, Response} from "playwright-core";
 import siteConfig from "../../observablehq.config.js";
-import {repoRoot} from "../shared.js";
+import {clearStalePaperReferenceCache} from "../../loaders/paperReference.js";
+import {repoRoot, sharedPath} from "../shared.js";
 
 /** Where the page screenshots go (gitignored); FETALCLIP_SCREENSHOTS overrides. */
 export const SCREENSHOT_DIR = resolve(process.env.FETALCLIP_SCREENSHOTS ?? join(repoRoot, "tests", "e2e", "screenshots"));
@@ -73,6 +74,16 @@ export default {...config, root: ${JSON.stringify(join(repoRoot, "src"))}, outpu
 }
 
 /**
+ * The environment the test builds use: FETALCLIP_REFERENCE set to ../shared/reference/fetalclip
+ * when it exists and none is set, so the paper page is built with FetalCLIP's released outputs.
+ */
+export function siteBuildEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const reference = sharedPath("reference", "fetalclip");
+  if (env.FETALCLIP_REFERENCE || !existsSync(reference)) return {...env};
+  return {...env, FETALCLIP_REFERENCE: reference};
+}
+
+/**
  * Builds the site as users do (`observable build`, after `npm run setup` made the embedded
  * default: vitest's globalSetup did that) but into a temp folder, so builds into dist/ by
  * anyone else never collide with this one. FETALCLIP_SITE_DIST=path tests that build instead.
@@ -91,12 +102,15 @@ export async function buildSite(log: (line: string) => void = () => {}, into?: s
   await writeFile(configFile, tempConfigSource(output));
   const require = createRequire(join(repoRoot, "package.json"));
   const bin = join(require.resolve("@observablehq/framework/package.json").replace(/package\.json$/, ""), "dist", "bin", "observable.js");
+  const buildEnv = siteBuildEnv();
+  // Framework's cache of the paper page's loader may hold another reference folder's data.
+  clearStalePaperReferenceCache({env: buildEnv});
   const lines: string[] = [];
   const code = await new Promise<number | null>((done, fail) => {
     const child = spawn(process.execPath, [bin, "build", "--config", configFile], {
       cwd: repoRoot,
       // TypeScript data loaders run with `tsx`, found on PATH as npm scripts find it.
-      env: {...process.env, PATH: `${join(repoRoot, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`, NO_COLOR: "1", FORCE_COLOR: "0"},
+      env: {...buildEnv, PATH: `${join(repoRoot, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`, NO_COLOR: "1", FORCE_COLOR: "0"},
       stdio: ["ignore", "pipe", "pipe"]
     });
     const collect = (chunk: Buffer): void => {
