@@ -15,7 +15,10 @@ import {readProjectConfig} from "../loaders/projectConfig.js";
 import {gaFromHcMm, hcQuantileMm} from "../src/lib/biometry.js";
 import {GA_BIN_DAYS} from "../src/lib/gestationalAge.js";
 import {bootstrapClassificationScores} from "../src/lib/metrics.js";
-import {knownClassesFor, parseGaDotProducts, parsePromptFile, parseResultsCsv, parseZeroShotPredictions, REFERENCE_FILES} from "../src/lib/paperReference.js";
+import {
+  knownClassesFor, paperComparisonCsv, paperComparisonRows, parseGaDotProducts, parsePromptFile, parseResultsCsv, parseZeroShotPredictions, REFERENCE_FILES,
+  type PaperReferenceArtifact
+} from "../src/lib/paperReference.js";
 import {gaMetrics, gaPredictions, type GaDotProductRow} from "../src/lib/tasks/gestationalAge.js";
 import {zeroShotMetrics} from "../src/lib/tasks/zeroShot.js";
 import {describeShared, repoRoot, sharedPath} from "./shared.js";
@@ -269,6 +272,34 @@ describe("released-file parsers", () => {
     expect(knownClassesFor({trueLabels: ["brain"], predictedLabels: ["spine"]})?.[8]).toBe("cervix");
     expect(knownClassesFor({trueLabels: ["trans-thalamic"], predictedLabels: ["trans-ventricular"]})).toEqual(["trans-thalamic", "trans-cerebellum", "trans-ventricular"]);
     expect(knownClassesFor({trueLabels: ["cat"], predictedLabels: ["dog"]})).toBeNull();
+  });
+});
+
+describe("the paper comparison rows", () => {
+  const metrics = zeroShotMetrics(["a", "a", "b"], ["a", "b", "b"], ["a", "b"], {resamples: 50});
+  const paper = {model: "FetalCLIP", macroF1: 0.6667, meanAccuracy: 0.75, f1: {a: 0.6666666, b: 0.71}, accuracy: {a: 0.5, b: 1}, columns: {}};
+  const artifact: PaperReferenceArtifact = {
+    format: 1, configured: true, key: "k", folder: "ref", source: "option",
+    fivePlanes: {files: REFERENCE_FILES.fivePlanes, metrics: {...metrics, classesFrom: "prompts"}, paper, promptsMatchProject: true}
+  };
+
+  test("macro F1, mean accuracy, then per-class F1 and accuracy; agreement at the paper's printed decimals", () => {
+    const rows = paperComparisonRows(artifact);
+    expect(rows.map((r) => `${r.metric}/${r.class}`)).toEqual(["macro F1/all", "mean accuracy/all", "F1/a", "F1/b", "accuracy/a", "accuracy/b"]);
+    const byKey = Object.fromEntries(rows.map((r) => [`${r.metric}/${r.class}`, r]));
+    expect(byKey["macro F1/all"]).toMatchObject({paper: 0.6667, ours: 2 / 3, decimals: 4, agrees: true, ci95: metrics.ci95});
+    // 0.6666666 is printed with 7 decimals; compared at 6 (the cap), both round to 0.666667.
+    expect(byKey["F1/a"]).toMatchObject({decimals: 6, agrees: true});
+    expect(byKey["F1/b"]!.agrees).toBe(false);
+    expect(byKey["F1/b"]!.difference).toBeCloseTo(2 / 3 - 0.71, 12);
+    expect(paperComparisonRows({format: 1, configured: false, key: "k", howToConfigure: "x"})).toEqual([]);
+  });
+
+  test("the CSV has a header and one full-precision line per row", () => {
+    const csv = paperComparisonCsv(paperComparisonRows(artifact)).trim().split("\n");
+    expect(csv[0]).toBe("test,metric,class,paper,ours,difference,ci95_low,ci95_high,paper_ci95_low,paper_ci95_high,agrees");
+    expect(csv).toHaveLength(7);
+    expect(csv[1]!.startsWith(`Five planes,macro F1,all,0.6667,${2 / 3},`)).toBe(true);
   });
 });
 
