@@ -7,6 +7,7 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {decode, encode} from "fast-png";
 import {afterAll, describe, expect, it} from "vitest";
+import {generatePhantomDataset} from "../loaders/phantomDataset.js";
 import {hc18AnnotationPath, runSegmentProbe} from "../loaders/segmentation/segmentProbe.js";
 import {decodeImage} from "../src/lib/image/decode.js";
 import {padToSquare} from "../src/lib/image/pad.js";
@@ -229,6 +230,25 @@ describeShared("segmentation probe on HC18 (../shared/data/hc18)", () => {
     expect(head.diceCi95[0]).toBeLessThanOrEqual(head.dice);
     expect(head.diceCi95[1]).toBeGreaterThanOrEqual(head.dice);
     expect(report.head).toMatch(/linear per-patch head/);
+  });
+});
+
+describe("untrusted masks", () => {
+  it("refuses a mask that does not cover its image and a maskFile outside the dataset, naming the file", async () => {
+    const dir = join(tmp, "tiny-phantom");
+    await generatePhantomDataset({outDir: dir, seed: 5, count: 8, workers: 1});
+    const manifestPath = join(dir, "manifest.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {samples: {maskFile: string}[]};
+    const maskPath = join(dir, manifest.samples[0]!.maskFile);
+    const original = readFileSync(maskPath);
+    writeFileSync(maskPath, encode({width: 16, height: 16, data: new Uint8Array(256), channels: 1, depth: 8}));
+    const run = () => runSegmentProbe({model: demoModel, dataset: dir, settings: {epochs: 1}, resamples: 10, embeddingsDir: join(tmp, "tiny-patches"), log: () => {}});
+    await expect(run()).rejects.toThrow(`${maskPath}: the mask is 16 x 16 px but its image`);
+    writeFileSync(maskPath, original);
+    const edited = JSON.parse(readFileSync(manifestPath, "utf8"));
+    edited.samples[1].maskFile = "../outside.png";
+    writeFileSync(manifestPath, JSON.stringify(edited));
+    await expect(run()).rejects.toThrow(`${manifestPath}: maskFile "../outside.png" of`);
   });
 });
 

@@ -8,12 +8,12 @@
 // beside the project (a fold's train/val ids and test_id.json, ids compared as
 // integers), else a seeded draw.
 import {existsSync, readFileSync} from "node:fs";
-import {basename, dirname, join} from "node:path";
+import {basename, dirname, join, relative} from "node:path";
 import {encode} from "fast-png";
 import {decodeEmbeddingTable} from "../../src/lib/embeddingTable.js";
 import {centreCrop} from "../../src/lib/image/crop.js";
 import {toRgb8} from "../../src/lib/image/convert.js";
-import {decodeImage} from "../../src/lib/image/decode.js";
+import {decodeImage, imageDimensions} from "../../src/lib/image/decode.js";
 import {padToSquare} from "../../src/lib/image/pad.js";
 import {resizeShorterSide} from "../../src/lib/image/resize.js";
 import {createRng} from "../../src/lib/random.js";
@@ -125,6 +125,19 @@ function decodeGrey(path: string): {data: Uint8Array; width: number; height: num
   }
 }
 
+/** A mask must cover its image pixel for pixel, or it would be padded and resized out of register. */
+function checkSameSize(maskPath: string, mask: {width: number; height: number}, imagePath: string): void {
+  let dims: {width: number; height: number} | null = null;
+  try {
+    dims = imageDimensions(new Uint8Array(readFileSync(imagePath)));
+  } catch {
+    return; // an unreadable image fails (and is reported) in the embedding job
+  }
+  if (dims && (dims.width !== mask.width || dims.height !== mask.height)) {
+    throw new Error(`${maskPath}: the mask is ${mask.width} x ${mask.height} px but its image ${imagePath} is ${dims.width} x ${dims.height}`);
+  }
+}
+
 /** The phantom's structures: manifest `structures` (CHD set) or its mask labels, skull named head (the label covers the whole head to the skull's outer edge). */
 function phantomMasks(dataset: Dataset): MaskSource {
   const manifestPath = join(dataset.root, "manifest.json");
@@ -153,8 +166,10 @@ function phantomMasks(dataset: Dataset): MaskSource {
       const maskFile = maskOf.get(image.id);
       if (!maskFile) throw new Error(`${manifestPath}: sample ${image.id} has no maskFile`);
       const path = join(dataset.root, maskFile);
+      if (relative(dataset.root, path).startsWith("..")) throw new Error(`${manifestPath}: maskFile ${JSON.stringify(maskFile)} of ${image.id} is outside the dataset folder`);
       const mask = decodeGrey(path);
       if (mask.channels !== 1) throw new Error(`${path}: a phantom mask should be an 8-bit grey label map`);
+      checkSameSize(path, mask, image.path);
       return {masks: names.map((n) => binaryMask(mask.data, structures[n]!)), width: mask.width, height: mask.height};
     }
   };
@@ -176,6 +191,7 @@ function hc18Masks(dataset: Dataset): MaskSource {
     read(i) {
       const path = hc18AnnotationPath(dataset.root, dataset.images[i]!.path);
       const a = decodeGrey(path);
+      checkSameSize(path, a, dataset.images[i]!.path);
       const filled = fillOutline(outlinePixels(a.data, a.width, a.height, a.channels), a.width, a.height);
       let inside = 0;
       for (const v of filled) inside += v;
