@@ -454,7 +454,7 @@ describe("dataset registry and project config", () => {
     expect(dataset).toMatchObject({name: "plain", layout: "folder", columns: []});
     expect(dataset.images.map((i) => i.id)).toEqual(["b/a.PNG", "b/c/x.jpg", "z.png"]);
     expect(openDataset(dir, {limit: 2}).images).toHaveLength(2);
-    expect(() => openDataset(join(tmp, "nowhere"))).toThrow(/neither a dataset name \(phantom, fetal-planes-db, hc18, african-planes\) nor an existing folder/);
+    expect(() => openDataset(join(tmp, "nowhere"))).toThrow(/neither a dataset name \(phantom, phantom-chd, fetal-planes-db, hc18, african-planes\) nor an existing folder/);
   });
 
   it("the project config: phantom + demo model by default, a file, and environment overrides", () => {

@@ -20,7 +20,7 @@ export function registerEmbedDataset(program: Command): void {
     .command("embed-dataset")
     .description("embed every image of a dataset (cached, resumable) into OUT/embeddings.arrow; prints {images, embedded, cached, failed}")
     .requiredOption("--model <dir>", "model bundle folder")
-    .requiredOption("--dataset <name|dir>", "phantom, fetal-planes-db, hc18, african-planes, or a folder (labels.csv + images/, or images)")
+    .requiredOption("--dataset <name|dir>", "phantom, phantom-chd, fetal-planes-db, hc18, african-planes, or a folder (labels.csv + images/, or images)")
     .option("--out <dir>", "folder for embeddings.arrow and embeddings.json (default: data/cache/embedding-tables/<dataset>/<model>)")
     .option("--cache <dir>", "embedding cache (default: data/cache/embeddings)")
     .option("--batch <n>", "batch size", positiveInt, 8)

@@ -90,7 +90,7 @@ export interface OpenDatasetOptions {
 }
 
 /**
- * A dataset by registry name (phantom, fetal-planes-db, hc18, african-planes) or by
+ * A dataset by registry name (phantom, phantom-chd, fetal-planes-db, hc18, african-planes) or by
  * folder (its layout detected from its files). Images are sorted by id.
  */
 export function openDataset(nameOrPath: string, options: OpenDatasetOptions = {}): Dataset {
