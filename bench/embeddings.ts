@@ -27,7 +27,7 @@ export interface EmbeddingsBenchRow {
 }
 
 /** The FetalCLIP-shaped bundle with fp32 and int8 graphs that `bench model` makes; made here when missing. */
-function ensureFetalClipShapedBundle(out: string, config: string, vocab: string): string {
+export function ensureFetalClipShapedBundle(out: string, config: string, vocab: string): string {
   const dir = join(out, "int8");
   if (existsSync(join(dir, "model.json"))) return dir;
   mkdirSync(out, {recursive: true});

@@ -6,7 +6,8 @@ const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<vo
   "embeddings-job": () => import("./embeddings.js"),
   "embeddings-page": () => import("./embeddingsPage.js"),
   umap: () => import("./umap.js"),
-  probes: () => import("./probes.js")
+  probes: () => import("./probes.js"),
+  cam: () => import("./cam.js")
 };
 
 export {};

@@ -329,6 +329,34 @@ describe("fetalclip cam on the embedded default (demo model, phantom test split)
     });
   }
 
+  if (existsSync(sharedPath("data", "hc18", "annotations"))) {
+    test("HC18 heads are scored against their filled ellipse (scanline fill of the outline, in the input geometry)", () => {
+      const {json} = run(["--dataset", "hc18", "--split", "all", "--limit", "3", "--method", "similarity", "--out", join(tmp, "hc18")]);
+      expect(json.images).toBe(3);
+      expect(json.scored).toBe(3);
+      const index = checkCamArtifact(JSON.parse(readFileSync(join(tmp, "hc18", "similarity.json"), "utf8")));
+      for (const e of index.images) {
+        expect(e.target).toBe("brain");
+        const png = decodeImage(new Uint8Array(readFileSync(sharedPath("data", "hc18", "annotations", e.id.replace(/^images\//, "").replace(/\.png$/, "_Annotation.png")))));
+        const ch = png.data.length / (png.width * png.height);
+        // An ellipse is convex: each row is inside between its leftmost and rightmost outline pixels.
+        const fill = new Uint8Array(png.width * png.height);
+        for (let y = 0; y < png.height; y++) {
+          let lo = -1;
+          let hi = -1;
+          for (let x = 0; x < png.width; x++) {
+            if (png.data[(y * png.width + x) * ch]! > 127) {
+              if (lo < 0) lo = x;
+              hi = x;
+            }
+          }
+          for (let x = lo; lo >= 0 && x <= hi; x++) fill[y * png.width + x] = 1;
+        }
+        expect(e.localisation!.uniform).toBeCloseTo(maskAreaShare(maskToInputGeometry(fill, png.width, png.height, 112)), 3);
+      }
+    });
+  }
+
   test("a second run loads no model, a removed record is recomputed alone, and --ids / --class choose what is explained", () => {
     const again = run(["--method", "scorecam", "--limit", "16"]);
     expect(again.json.computed).toBe(0);

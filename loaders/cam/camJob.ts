@@ -17,7 +17,7 @@ import {FETALCLIP_LOGIT_SCALE} from "../../src/lib/zeroShot.js";
 import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 import {readManifest} from "../bundles.js";
 import {openDataset, type Dataset, type DatasetImage} from "../datasets/registry.js";
-import {sha256Hex, writeFileAtomic} from "../embeddings/cache.js";
+import {cacheKey, sha256Hex, writeFileAtomic} from "../embeddings/cache.js";
 import type {NodeModel} from "../nodeModel.js";
 import type {ExecutionProvider} from "../session.js";
 import {CAM_CACHE_DIR, CamCache, camCacheKeyInputs, type CamRecord} from "./camCache.js";
@@ -240,7 +240,7 @@ export async function runCamJob(options: CamJobOptions): Promise<CamJobResult> {
     format: CAM_ARTIFACT_FORMAT,
     method,
     model: manifest.id,
-    modelKey: cache.inputs.model.sources.map((s) => s.sha256.slice(0, 12)).join("-") + `-${variant}`,
+    modelKey: cacheKey(cache.inputs.model), // the embedding store's key of this bundle and variant (embeddings.arrow's modelKey)
     variant,
     dataset: dataset.name,
     task,

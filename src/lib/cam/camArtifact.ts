@@ -36,7 +36,7 @@ export interface CamImageEntry {
 export interface CamArtifactIndex {
   format: typeof CAM_ARTIFACT_FORMAT;
   method: CamMethod;
-  /** Bundle id, cache key of the model (weights, importer, variant, preprocessing) and variant. */
+  /** Bundle id, the embedding store's model key (weights, importer, variant, preprocessing; as in embeddings.arrow) and variant. */
   model: string;
   modelKey: string;
   variant: string;
