@@ -329,6 +329,31 @@ describe("fetalclip cam on the embedded default (demo model, phantom test split)
     });
   }
 
+  test("a ScoreCAM job stopped mid-image resumes from its saved channels and writes the maps of an uninterrupted run", async () => {
+    const {runCamJob} = await import("../loaders/cam/camJob.js");
+    const ids = ["images/P00011-01.png"];
+    const base = {model: join(repoRoot, "models/fetalclip-demo"), dataset: "phantom", method: "scorecam" as const, ids, ep: "cpu" as const, threads: 1, progressSeconds: 0, partialSeconds: 0};
+    const stop = new AbortController();
+    const lines: string[] = [];
+    await expect(
+      runCamJob({...base, cacheDir: join(tmp, "resume-cache"), outDir: join(tmp, "resume-out"), signal: stop.signal, log: (m) => {
+        lines.push(m);
+        if (m.includes(" 64/128 channels")) stop.abort();
+      }})
+    ).rejects.toThrow();
+    const keyDir = readdirSync(join(tmp, "resume-cache")).map((d) => join(tmp, "resume-cache", d))[0]!;
+    expect(readdirSync(keyDir).filter((f) => f.endsWith(".partial")).length).toBe(1);
+    expect(readdirSync(keyDir).filter((f) => f.endsWith(".cam")).length).toBe(0);
+    const resumedLog: string[] = [];
+    const resumed = await runCamJob({...base, cacheDir: join(tmp, "resume-cache"), outDir: join(tmp, "resume-out"), log: (m) => resumedLog.push(m)});
+    expect(resumedLog.some((m) => /resuming after 64 of 128 channels/.test(m))).toBe(true);
+    expect(readdirSync(keyDir).filter((f) => f.endsWith(".partial")).length).toBe(0);
+    const fresh = await runCamJob({...base, cacheDir: join(tmp, "fresh-cache"), outDir: join(tmp, "fresh-out")});
+    expect(resumed.computed).toBe(1);
+    expect(readFileSync(join(tmp, "resume-out", "scorecam.grids.u8"))).toEqual(readFileSync(join(tmp, "fresh-out", "scorecam.grids.u8")));
+    expect(resumed.meanLocalisation).toBe(fresh.meanLocalisation);
+  });
+
   if (existsSync(sharedPath("data", "hc18", "annotations"))) {
     test("HC18 heads are scored against their filled ellipse (scanline fill of the outline, in the input geometry)", () => {
       const {json} = run(["--dataset", "hc18", "--split", "all", "--limit", "3", "--method", "similarity", "--out", join(tmp, "hc18")]);
