@@ -18,7 +18,8 @@ export default {
     {name: "Zero-shot on the phantom", path: "/zero-shot"},
     {name: "The paper's results", path: "/paper"},
     {name: "Live zero-shot", path: "/live"},
-    {name: "Embeddings", path: "/embeddings"}
+    {name: "Embeddings", path: "/embeddings"},
+    {name: "Where the model looks (CAM)", path: "/cam"}
   ],
   footer: "FetalCLIP Explorer. FetalCLIP: Maani et al., 2025.",
   search: false,

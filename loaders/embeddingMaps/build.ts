@@ -158,12 +158,12 @@ const DATASET_NAMES: Record<string, string> = {
 };
 
 /** The bundle's name, with the variant, and the configured name when it is not the bundle's id (two copies of one bundle). */
-function modelDisplayName(bundleName: string, bundleId: string, model: ConfiguredModel): string {
+export function modelDisplayName(bundleName: string, bundleId: string, model: ConfiguredModel): string {
   const variant = model.variant === "fp32" ? "" : ` (${model.variant})`;
   const base = model.variant === "fp32" ? model.name : model.name.replace(new RegExp(`-${model.variant}$`), "");
   return `${bundleName}${variant}${base !== bundleId ? ` [${model.name}]` : ""}`;
 }
 
-function datasetDisplayName(name: string): string {
+export function datasetDisplayName(name: string): string {
   return DATASET_NAMES[name] ?? name;
 }
