@@ -19,6 +19,7 @@ export default {
     {name: "The paper's results", path: "/paper"},
     {name: "Live zero-shot", path: "/live"},
     {name: "Embeddings", path: "/embeddings"},
+    {name: "Probes", path: "/probes"},
     {name: "Where the model looks (CAM)", path: "/cam"}
   ],
   footer: "FetalCLIP Explorer. FetalCLIP: Maani et al., 2025.",

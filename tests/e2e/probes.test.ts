@@ -1,0 +1,237 @@
+// The BUILT Probes page on the embedded default (phantom + demo model), served by a plain
+// static server, in headless Chromium: it loads with no console error, no failed request
+// and no request leaving localhost; the few-shot chart plots exactly the series the core
+// (fewShotSeries) computes from the built artifact, before and after a class is toggled and
+// when the task changes; the linear-probe table, the ROC curves, the segmentation tables and
+// examples show the artifact's numbers; the curve CSV equals the core's. Page weight is
+// measured and printed. Screenshots with a class toggled, light and dark.
+//
+//   npx vitest run tests/e2e/probes.test.ts
+//   FETALCLIP_SITE_DIST=dist npx vitest run tests/e2e/probes.test.ts   # test an existing build
+import {readdirSync, readFileSync} from "node:fs";
+import {join} from "node:path";
+import type {Page} from "playwright-core";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {
+  checkProbesArtifact,
+  checkSegmentationArtifact,
+  fewShotCsv,
+  fewShotSeries,
+  MACRO_SERIES,
+  probeTableRows,
+  rocSeries,
+  type CurveSeries,
+  type ProbesArtifact,
+  type SegmentationArtifact
+} from "../../src/lib/probeResults.js";
+import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
+import {buildSiteForRun, cellErrors, guardNetwork, screenshotBothSchemes, settlePage, watchPage, type BuiltSite, type NetworkGuard, type PageWatch} from "./site.js";
+
+const PAGE = "probes.html";
+/** The page's whole load, artifacts, bundles and styles included, must stay under this. */
+const MAX_PAGE_BYTES = 3 * 1024 * 1024;
+
+const report: string[] = [];
+function note(line: string): void {
+  report.push(line);
+  console.log(`[probes] ${line}`);
+}
+
+/** An artifact of the built site: _file/data/<name>.<hash>.json. */
+function builtJson(dist: string, name: string): unknown {
+  const dir = join(dist, "_file", "data");
+  const pattern = new RegExp(`^${name.replace(/\./g, "\\.")}\\.[0-9a-f]{8}\\.json$`);
+  const found = readdirSync(dir).filter((f) => pattern.test(f));
+  if (found.length !== 1) throw new Error(`${dir}: expected one ${name}.<hash>.json, found ${found.join(", ") || "none"}`);
+  return JSON.parse(readFileSync(join(dir, found[0]!), "utf8"));
+}
+
+/** Bytes and requests of one page load (bodies plus headers). */
+function weigh(page: Page): {bytes: () => number; requests: () => number; largest: () => [string, number][]} {
+  const sizes = new Map<string, number>();
+  page.on("requestfinished", async (request) => {
+    const s = await request.sizes().catch(() => null);
+    sizes.set(request.url(), (s?.responseBodySize ?? 0) + (s?.responseHeadersSize ?? 0));
+  });
+  return {
+    bytes: () => [...sizes.values()].reduce((a, b) => a + b, 0),
+    requests: () => sizes.size,
+    largest: () => [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 4)
+  };
+}
+
+declare global {
+  interface Window {
+    __fetalclipProbes?: {ready: boolean; task: string; classes: string[]; series: CurveSeries[]};
+  }
+}
+
+/** The series the few-shot chart carries (data-series), once it shows `classes` for `task`. */
+async function plotted(page: Page, task: string, classes: readonly string[]): Promise<CurveSeries[]> {
+  await page.waitForFunction(
+    ([task, classes]) => {
+      const el = document.querySelector('[data-testid="probe-fewshot"]');
+      return el?.getAttribute("data-task") === task && el.getAttribute("data-classes") === classes;
+    },
+    [task, JSON.stringify(classes)] as const,
+    {timeout: 15_000}
+  );
+  return JSON.parse((await page.getAttribute('[data-testid="probe-fewshot"]', "data-series"))!) as CurveSeries[];
+}
+
+/** Paths drawn by the chart's line marks (Plot labels each mark's group). */
+async function linePaths(page: Page): Promise<number> {
+  return page.locator('[data-testid="probe-fewshot"] g[aria-label="line"] path').count();
+}
+
+describe("the Probes page (built site, plain static server, headless Chromium)", () => {
+  let site: BuiltSite | undefined;
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  let guard: NetworkGuard | undefined;
+  let page: Page | undefined;
+  let watch: PageWatch | undefined;
+  let probes: ProbesArtifact;
+  let segmentation: SegmentationArtifact;
+
+  function opened(): Page {
+    if (!page) throw new Error("the page did not open (see the first failing test)");
+    return page;
+  }
+
+  beforeAll(async () => {
+    assertChromium();
+    site = await buildSiteForRun();
+    note(site.built ? `built the site in ${(site.ms / 1000).toFixed(1)} s` : `reusing the build ${site.dir}`);
+    probes = checkProbesArtifact(builtJson(site.dir, "probes"));
+    segmentation = checkSegmentationArtifact(builtJson(site.dir, "segmentation-probes"));
+    note(`artifact: ${probes.classification.length} classification and ${probes.chd.length} CHD reports (${probes.settings.mode} mode), ${segmentation.segmentation.length} segmentation reports; skipped ${JSON.stringify([...probes.skipped, ...segmentation.skipped])}`);
+    server = await serveStatic(site.dir, {isolated: false});
+    browser = await launchChromium({webgpu: false});
+    guard = await guardNetwork(browser.context);
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await page?.close().catch(() => {});
+    await browser?.close();
+    await server?.close();
+    await site?.remove();
+    console.log(`[probes] summary:\n  ${report.join("\n  ")}`);
+  }, 60_000);
+
+  it("loads with no console error or warning, no failed request and no request leaving localhost; page weight measured", async () => {
+    page = await browser!.newPage();
+    await page.setViewportSize({width: 1280, height: 1000});
+    watch = watchPage(page, guard!);
+    const weight = weigh(page);
+    const started = Date.now();
+    const response = await page.goto(server!.url + PAGE, {waitUntil: "domcontentloaded"});
+    expect(response?.status()).toBe(200);
+    const pending = await settlePage(page, 60_000);
+    await page.waitForFunction(() => window.__fetalclipProbes?.ready && document.querySelectorAll('[data-testid="segmentation-example"]').length > 0, null, {timeout: 30_000});
+    note(`settled in ${((Date.now() - started) / 1000).toFixed(2)} s`);
+    expect(pending).toEqual([]);
+    expect(await cellErrors(page)).toEqual([]);
+    expect(watch.issues()).toEqual([]);
+    expect(probes.classification.length, "the demo model's two tasks").toBeGreaterThanOrEqual(2);
+    expect(probes.chd.length).toBeGreaterThanOrEqual(1);
+    expect(segmentation.segmentation.length).toBeGreaterThanOrEqual(1);
+    note(`page weight until settled: ${(weight.bytes() / 1024 / 1024).toFixed(2)} MB in ${weight.requests()} requests; largest: ${weight.largest().map(([u, b]) => `${u.replace(server!.url, "/")} ${(b / 1024).toFixed(0)} kB`).join(", ")}`);
+    expect(weight.bytes()).toBeLessThan(MAX_PAGE_BYTES);
+  }, 120_000);
+
+  it("the few-shot chart plots the core's series; toggling a class adds exactly that class's curve", async () => {
+    const p = opened();
+    const task = "six-planes";
+    const entries = probes.classification.filter((e) => e.task === task);
+    const before = await plotted(p, task, []);
+    expect(before).toEqual(fewShotSeries(probes.classification, task, []));
+    expect(before.map((s) => s.series)).toEqual(entries.map(() => MACRO_SERIES));
+    const macroPaths = await linePaths(p);
+    expect(macroPaths, "one macro-F1 line per model").toBe(entries.length);
+
+    const form = p.locator("form").filter({hasText: "Per-class F1"});
+    await form.getByLabel("abdomen", {exact: true}).check();
+    const one = await plotted(p, task, ["abdomen"]);
+    const expected = fewShotSeries(probes.classification, task, ["abdomen"]);
+    expect(one).toEqual(expected);
+    expect(one).not.toEqual(before);
+    // The core's per-class means, read straight from the report: what the class's curve must show.
+    const abdomen = one.find((s) => s.series === "abdomen")!;
+    expect(abdomen.points.map((q) => [q.patients, q.mean])).toEqual(entries[0]!.report.curve.map((c) => [c.patients, c.perClass.abdomen]));
+    expect(await linePaths(p), "the class adds one line per model").toBe(2 * entries.length);
+
+    await form.getByLabel("heart", {exact: true}).check();
+    const two = await plotted(p, task, ["abdomen", "heart"]);
+    expect(two).toEqual(fewShotSeries(probes.classification, task, ["abdomen", "heart"]));
+    expect(await linePaths(p)).toBe(3 * entries.length);
+    note(`six planes: abdomen F1 ${abdomen.points.map((q) => `${q.patients}:${q.mean.toFixed(3)}`).join(" ")}`);
+
+    const hook = await p.evaluate(() => ({task: window.__fetalclipProbes!.task, classes: window.__fetalclipProbes!.classes, series: window.__fetalclipProbes!.series}));
+    expect(hook).toEqual({task, classes: ["abdomen", "heart"], series: two});
+
+    const shots = await screenshotBothSchemes(p, "probes-classes", watch);
+    note(`screenshots ${shots.files.join(", ")}`);
+    expect(shots.afterSwitch).toEqual([]);
+
+    await form.getByLabel("abdomen", {exact: true}).uncheck();
+    expect(await plotted(p, task, ["heart"])).toEqual(fewShotSeries(probes.classification, task, ["heart"]));
+  }, 120_000);
+
+  it("another task plots that task's series, zero-shot reference included", async () => {
+    const p = opened();
+    const task = "brain-subplanes";
+    if (!probes.classification.some((e) => e.task === task)) throw new Error("no brain sub-plane reports in the artifact");
+    await p.locator("form").filter({hasText: "Task"}).getByLabel("Brain sub-planes", {exact: true}).check();
+    expect(await plotted(p, task, [])).toEqual(fewShotSeries(probes.classification, task, []));
+    await p.locator("form").filter({hasText: "Per-class F1"}).getByLabel("trans-cerebellum", {exact: true}).check();
+    expect(await plotted(p, task, ["trans-cerebellum"])).toEqual(fewShotSeries(probes.classification, task, ["trans-cerebellum"]));
+    const zeroShot = probes.classification.find((e) => e.task === task)!.report.zeroShot;
+    if (zeroShot) expect(await p.locator('[data-testid="probe-fewshot"]').textContent()).toContain(`zero-shot ${zeroShot.macroF1.toFixed(3)}`);
+  }, 60_000);
+
+  it("the curve CSV is the core's", async () => {
+    const p = opened();
+    const task = await p.getAttribute('[data-testid="probe-fewshot"]', "data-task");
+    const [download] = await Promise.all([p.waitForEvent("download", {timeout: 15_000}), p.click('[data-testid="probe-fewshot-csv"]')]);
+    const text = readFileSync((await download.path())!, "utf8");
+    expect(text).toBe(fewShotCsv(probes.classification, task!));
+    note(`CSV ${download.suggestedFilename()}: ${text.split("\n").length - 1} rows`);
+  }, 60_000);
+
+  it("the linear-probe tables, ROC curves and segmentation results show the artifact's numbers", async () => {
+    const p = opened();
+    const tables = await p.$$eval('[data-testid="probe-table"]', (els) => els.map((el) => JSON.parse(el.getAttribute("data-rows")!)));
+    const tasks = [...new Set(probes.classification.map((e) => e.task))];
+    expect(tables).toEqual(tasks.map((t) => probeTableRows(probes.classification.filter((e) => e.task === t))));
+    const roc = JSON.parse((await p.getAttribute('[data-testid="probe-roc"]', "data-series"))!);
+    expect(roc).toEqual(rocSeries(probes.chd));
+    const rocText = await p.locator('[data-testid="probe-roc"]').textContent();
+    for (const s of rocSeries(probes.chd)) expect(rocText).toContain(`AUROC ${s.auroc.toFixed(3)} (95% CI ${s.ci95[0].toFixed(3)}–${s.ci95[1].toFixed(3)})`);
+
+    const examples = await p.$$eval('[data-testid="segmentation-example"]', (els) => els.map((el) => ({id: el.getAttribute("data-id"), structure: el.getAttribute("data-structure"), dice: Number(el.getAttribute("data-dice"))})));
+    const structure = examples[0]?.structure;
+    const expected = segmentation.segmentation.flatMap((e) => e.examples.filter((x) => x.structure === structure).map((x) => ({id: x.id, structure: x.structure, dice: x.dice})));
+    expect(examples).toEqual(expected);
+    // The panels are drawn: the prediction panel of the first example has orange pixels where the core predicted the structure.
+    const painted = await p.evaluate(() => {
+      const canvases = document.querySelectorAll('[data-testid="segmentation-example"] canvas');
+      const c = canvases[2] as HTMLCanvasElement;
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let orange = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! > data[i + 2]! + 60) orange++;
+      return {canvases: canvases.length, orange};
+    });
+    expect(painted.canvases).toBe(3 * examples.length);
+    expect(painted.orange).toBeGreaterThan(0);
+    const segRows = await p.$$eval('[data-testid="segmentation-table"]', (els) => els.map((el) => JSON.parse(el.getAttribute("data-rows")!)));
+    expect(segRows).toEqual(segmentation.segmentation.map((e) => e.structures.map((s) => ({structure: s.structure, dice: s.dice, diceCi95: s.diceCi95, perImage: s.perImage.dice, perImageCi95: s.perImage.diceCi95}))));
+
+    const demo = probes.classification.find((e) => e.task === "six-planes")!.report;
+    const chd = probes.chd[0]!.report.auroc!;
+    const head = segmentation.segmentation[0]!.structures.find((s) => s.structure === "head")!;
+    note(`${probes.classification[0]!.model}: six planes few-shot ${demo.curve.map((c) => `${c.patients}:${c.mean.toFixed(3)}±${c.std.toFixed(3)}`).join(" ")}; full macro F1 ${demo.full!.macroF1.toFixed(4)} (scored as zero-shot ${demo.full!.scoredAsZeroShot?.macroF1.toFixed(4)}, zero-shot ${demo.zeroShot?.macroF1.toFixed(4)}); CHD AUROC ${chd.auroc.toFixed(3)} [${chd.ci95.map((v) => v.toFixed(3)).join(", ")}]; head Dice ${head.dice.toFixed(3)} [${head.diceCi95.map((v) => v.toFixed(3)).join(", ")}], per image ${head.perImage.dice.toFixed(3)}`);
+    expect(watch!.issues(), "console errors, failed or external requests during the whole session").toEqual([]);
+    expect(await cellErrors(p)).toEqual([]);
+  }, 60_000);
+});
