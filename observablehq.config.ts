@@ -17,10 +17,12 @@ export default {
     {name: "Phantom dataset", path: "/phantom"},
     {name: "Zero-shot on the phantom", path: "/zero-shot"},
     {name: "The paper's results", path: "/paper"},
+    {name: "Gestational age", path: "/gestational-age"},
     {name: "Live zero-shot", path: "/live"},
     {name: "Embeddings", path: "/embeddings"},
     {name: "Probes", path: "/probes"},
-    {name: "Where the model looks (CAM)", path: "/cam"}
+    {name: "Where the model looks (CAM)", path: "/cam"},
+    {name: "Compare", path: "/compare"}
   ],
   footer: "FetalCLIP Explorer. FetalCLIP: Maani et al., 2025.",
   search: false,

@@ -5,6 +5,7 @@
 import {ensureDemoBundle} from "./demo/bundle.js";
 import {clearStalePaperReferenceCache} from "./paperReference.js";
 import {generatePhantomDataset} from "./phantomDataset.js";
+import {clearStaleResultsCache} from "./results/staleCache.js";
 
 export async function setupEmbeddedDefault(log: (m: string) => void = () => {}): Promise<void> {
   const started = performance.now();
@@ -16,5 +17,7 @@ export async function setupEmbeddedDefault(log: (m: string) => void = () => {}):
   await ensureDemoBundle({log});
   // Framework caches data loaders by their own date: a paper page built for another reference folder is rebuilt.
   if (clearStalePaperReferenceCache()) log("paper page: the reference folder changed; its cached data will be rebuilt");
+  const stale = clearStaleResultsCache();
+  if (stale.length) log(`gestational-age, zero-shot and compare pages: the reference folder or the bundles changed; ${stale.join(", ")} will be rebuilt`);
   log(`embedded default ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

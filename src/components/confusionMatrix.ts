@@ -21,15 +21,36 @@ function darkRamp(t: number): string {
   return `rgb(${r}, ${g}, ${b})`;
 }
 
-/**
- * `width`: the room the page gives (cells grow to fill it, up to MAX_CELL_PX). `dark`: the page is
- * in dark mode (Framework's `dark`), which swaps Plot's "blues" for a ramp that starts dark.
- */
-export function confusionMatrixPlot(cm: ConfusionMatrix, options: {width?: number; label?: string; dark?: boolean} = {}): SVGSVGElement | HTMLElement {
-  const cells = cm.trueClasses.flatMap((t, r) => {
+/** One cell of the matrix, as `onSelect` receives it. */
+export interface ConfusionCell {
+  truth: string;
+  predicted: string;
+  count: number;
+  /** Share of the true class (row). */
+  share: number;
+}
+
+export interface ConfusionMatrixOptions {
+  /** The room the page gives (cells grow to fill it, up to MAX_CELL_PX). */
+  width?: number;
+  label?: string;
+  /** The page is in dark mode (Framework's `dark`): Plot's "blues" give way to a ramp that starts dark. */
+  dark?: boolean;
+  /** Colour and label cells by their share of the row (default) or by their count. */
+  view?: "share" | "count";
+  /** Makes cells clickable (and focusable: Enter or Space selects). */
+  onSelect?: (cell: ConfusionCell) => void;
+  /** The cell drawn as selected. */
+  selected?: {truth: string; predicted: string} | null;
+}
+
+export function confusionMatrixPlot(cm: ConfusionMatrix, options: ConfusionMatrixOptions = {}): SVGSVGElement | HTMLElement {
+  const byCount = options.view === "count";
+  const cells: ConfusionCell[] = cm.trueClasses.flatMap((t, r) => {
     const total = cm.counts[r].reduce((a, b) => a + b, 0) || 1;
     return cm.predictedClasses.map((p, c) => ({truth: t, predicted: p, count: cm.counts[r][c], share: cm.counts[r][c] / total}));
   });
+  const maxCount = Math.max(1, ...cells.map((d) => d.count));
   // Margins fit the longest class name at Plot's 10 px font (about 6 px a character).
   const longest = (names: string[]) => Math.max(...names.map((n) => n.length));
   const marginLeft = Math.max(60, 6 * longest(cm.trueClasses) + 24);
@@ -39,16 +60,18 @@ export function confusionMatrixPlot(cm: ConfusionMatrix, options: {width?: numbe
   const cell = Math.max(MIN_CELL_PX, Math.min(MAX_CELL_PX, available / cm.predictedClasses.length));
   const color: Plot.ScaleOptions = {
     type: "linear",
-    domain: [0, 1],
+    domain: [0, byCount ? maxCount : 1],
     ...(options.dark ? {interpolate: darkRamp} : {scheme: "blues"}),
     legend: true,
-    label: "share of the true class"
+    label: byCount ? "images" : "share of the true class"
   };
   // Counts in white or near-black, whichever contrasts more with the cell: the cell's colour,
   // not the page's theme, decides, so the text reads the same in light and dark mode.
   const blues = Plot.scale({color});
-  const textFill = (share: number) => (relativeLuminance(String(blues.apply(share))) < EQUAL_CONTRAST_LUMINANCE ? "white" : "#1b1e23");
-  return Plot.plot({
+  const textFill = (d: ConfusionCell) => (relativeLuminance(String(blues.apply(byCount ? d.count : d.share))) < EQUAL_CONTRAST_LUMINANCE ? "white" : "#1b1e23");
+  // In the row-share view of a clickable matrix, cells read as percentages; otherwise as counts.
+  const cellText = (d: ConfusionCell) => (!d.count ? "" : options.onSelect && !byCount ? (d.share < 0.005 ? "<1%" : `${Math.round(100 * d.share)}%`) : String(d.count));
+  const plot = Plot.plot({
     width: marginLeft + marginRight + cell * cm.predictedClasses.length,
     height: 10 + marginBottom + cell * cm.trueClasses.length,
     marginTop: 10,
@@ -60,9 +83,43 @@ export function confusionMatrixPlot(cm: ConfusionMatrix, options: {width?: numbe
     y: {domain: cm.trueClasses, label: "true", labelAnchor: "center"},
     color,
     marks: [
-      Plot.cell(cells, {x: "predicted", y: "truth", fill: "share", tip: true, title: (d) => `${d.truth} → ${d.predicted}: ${d.count} (${(100 * d.share).toFixed(1)}%)`}),
-      Plot.text(cells, {x: "predicted", y: "truth", text: (d) => (d.count ? String(d.count) : ""), fill: (d) => textFill(d.share)})
+      // A clickable matrix shows the browser's own tooltip: Plot's tip captures the pointer on
+      // press, so the click would land on the svg instead of the cell.
+      Plot.cell(cells, {x: "predicted", y: "truth", fill: byCount ? "count" : "share", tip: !options.onSelect, title: (d) => `${d.truth} → ${d.predicted}: ${d.count} (${(100 * d.share).toFixed(1)}%)`}),
+      Plot.text(cells, {x: "predicted", y: "truth", text: cellText, fill: textFill}),
+      ...(options.selected ? [Plot.cell(cells.filter((d) => d.truth === options.selected!.truth && d.predicted === options.selected!.predicted), {
+        x: "predicted", y: "truth", fill: "none", stroke: "var(--theme-foreground-focus)", strokeWidth: 3, inset: 1
+      })] : [])
     ]
+  });
+  if (options.onSelect) makeSelectable(plot, cells, options.onSelect);
+  return plot;
+}
+
+/** Cells answer a click (and Enter or Space once focused) with their datum; each carries data-true, data-predicted and data-count. */
+function makeSelectable(plot: SVGSVGElement | HTMLElement, cells: readonly ConfusionCell[], onSelect: (cell: ConfusionCell) => void): void {
+  // With a legend, Plot returns a figure holding the legend's svg and then the plot's.
+  const rects = plot.querySelector('g[aria-label="cell"]')?.querySelectorAll("rect") ?? [];
+  // The counts written over the cells must not take the pointer from them.
+  plot.querySelectorAll('g[aria-label="text"]').forEach((g) => g.setAttribute("pointer-events", "none"));
+  if (rects.length !== cells.length) throw new Error(`confusionMatrixPlot: ${rects.length} cells drawn for ${cells.length} data`);
+  rects.forEach((rect, i) => {
+    const cell = cells[i]!;
+    rect.setAttribute("data-true", cell.truth);
+    rect.setAttribute("data-predicted", cell.predicted);
+    rect.setAttribute("data-count", String(cell.count));
+    rect.setAttribute("tabindex", "0");
+    rect.setAttribute("role", "button");
+    rect.setAttribute("aria-label", `${cell.truth} predicted as ${cell.predicted}: ${cell.count} images; show them`);
+    (rect as SVGElement).style.cursor = "pointer";
+    rect.addEventListener("click", () => onSelect(cell));
+    rect.addEventListener("keydown", (event) => {
+      const key = (event as KeyboardEvent).key;
+      if (key === "Enter" || key === " ") {
+        event.preventDefault();
+        onSelect(cell);
+      }
+    });
   });
 }
 

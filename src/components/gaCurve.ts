@@ -10,6 +10,10 @@ export interface GaCurveOptions {
   width?: number;
   /** True GA in days (phantom samples); omitted for uploads. */
   trueGaDays?: number | null;
+  /** What the dashed rule is called (default "true GA"; e.g. the WHO median GA of the true HC). */
+  trueGaLabel?: string;
+  /** Indices of the top-N bins the median is taken over, marked as dots on the curve. */
+  topBins?: readonly number[];
 }
 
 const HEIGHT = 240;
@@ -35,10 +39,17 @@ export function gaCurve(binDays: readonly number[], dotProducts: readonly number
   rule(predictedGaDays, false);
   const hasTruth = options.trueGaDays != null;
   if (hasTruth) rule(options.trueGaDays!, true);
+  const top = options.topBins ?? [];
+  if (top.length) {
+    svg.append("g").attr("class", "ga-top-bins").selectAll("circle").data(top).join("circle")
+      .attr("cx", (b) => x(binDays[b]! / 7)).attr("cy", (b) => y(dotProducts[b]!)).attr("r", 3)
+      .attr("fill", "var(--theme-foreground-focus)").attr("stroke", "var(--theme-background)").attr("stroke-width", 0.8);
+  }
   return html`<figure style="margin: 0; max-width: none">
     <div class="ga-legend" style="font: 12px var(--sans-serif)">
-      <span class="swatch" style="background: var(--theme-foreground-focus)"></span> predicted GA
-      ${hasTruth ? html`<span style="display: inline-block; width: 1.2em; border-top: 2px dashed currentColor; vertical-align: middle; margin: 0 0.3em 0 1em"></span> true GA` : ""}
+      <span class="swatch" style="background: var(--theme-foreground-focus)"></span> predicted GA${top.length ? ` (median of the top ${top.length})` : ""}
+      ${top.length ? html`<span style="display: inline-block; width: 7px; height: 7px; border-radius: 50%; background: var(--theme-foreground-focus); margin: 0 0.3em 0 1em"></span> the top ${top.length} bin${top.length > 1 ? "s" : ""}` : ""}
+      ${hasTruth ? html`<span style="display: inline-block; width: 1.2em; border-top: 2px dashed currentColor; vertical-align: middle; margin: 0 0.3em 0 1em"></span> ${options.trueGaLabel ?? "true GA"}` : ""}
     </div>
     ${svg.node()}
   </figure>`;

@@ -5,7 +5,7 @@
 // the live page's result element and of long tasks.
 import {spawn} from "node:child_process";
 import {existsSync} from "node:fs";
-import {mkdir, mkdtemp, readdir, rm, writeFile} from "node:fs/promises";
+import {cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile} from "node:fs/promises";
 import {createRequire} from "node:module";
 import {tmpdir} from "node:os";
 import {delimiter, join, resolve} from "node:path";
@@ -13,6 +13,7 @@ import {pathToFileURL} from "node:url";
 import type {BrowserContext, ConsoleMessage, Page, Request, Response} from "playwright-core";
 import siteConfig from "../../observablehq.config.js";
 import {clearStalePaperReferenceCache} from "../../loaders/paperReference.js";
+import {clearStaleResultsCache} from "../../loaders/results/staleCache.js";
 import {repoRoot, sharedPath} from "../shared.js";
 
 /** Where the page screenshots go (gitignored); FETALCLIP_SCREENSHOTS overrides. */
@@ -61,15 +62,15 @@ export interface BuiltSite {
   remove(): Promise<void>;
 }
 
-/** The text of the temp config: the repository's config, spread, with absolute root and output. */
-export function tempConfigSource(output: string): string {
+/** The text of the temp config: the repository's config, spread, with absolute root (default: the repository's src) and output. */
+export function tempConfigSource(output: string, root: string = join(repoRoot, "src")): string {
   const require = createRequire(join(repoRoot, "package.json"));
   const tsxApi = pathToFileURL(require.resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
   const repoConfig = pathToFileURL(join(repoRoot, "observablehq.config.ts")).href;
   return `// Written by tests/e2e/site.ts: the repository's site config, built from its src into a temp folder.
 import {tsImport} from ${JSON.stringify(tsxApi)};
 const {default: config} = await tsImport(${JSON.stringify(repoConfig)}, import.meta.url);
-export default {...config, root: ${JSON.stringify(join(repoRoot, "src"))}, output: ${JSON.stringify(output)}};
+export default {...config, root: ${JSON.stringify(root)}, output: ${JSON.stringify(output)}};
 `;
 }
 
@@ -87,8 +88,14 @@ export function siteBuildEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proce
  * Builds the site as users do (`observable build`, after `npm run setup` made the embedded
  * default: vitest's globalSetup did that) but into a temp folder, so builds into dist/ by
  * anyone else never collide with this one. FETALCLIP_SITE_DIST=path tests that build instead.
+ * `options.env`: the build's environment (default siteBuildEnv()); `options.root`: the site's
+ * source root (default the repository's src; see buildSiteUnconfigured).
  */
-export async function buildSite(log: (line: string) => void = () => {}, into?: string): Promise<BuiltSite> {
+export async function buildSite(
+  log: (line: string) => void = () => {},
+  into?: string,
+  options: {env?: NodeJS.ProcessEnv; root?: string} = {}
+): Promise<BuiltSite> {
   const started = Date.now();
   const given = process.env.FETALCLIP_SITE_DIST;
   if (given) {
@@ -99,12 +106,14 @@ export async function buildSite(log: (line: string) => void = () => {}, into?: s
   const tmp = into ? resolve(into, "..") : await mkdtemp(join(tmpdir(), "fetalclip-site-"));
   const output = into ? resolve(into) : join(tmp, "dist");
   const configFile = join(tmp, "observablehq.config.js");
-  await writeFile(configFile, tempConfigSource(output));
+  await writeFile(configFile, tempConfigSource(output, options.root));
   const require = createRequire(join(repoRoot, "package.json"));
   const bin = join(require.resolve("@observablehq/framework/package.json").replace(/package\.json$/, ""), "dist", "bin", "observable.js");
-  const buildEnv = siteBuildEnv();
-  // Framework's cache of the paper page's loader may hold another reference folder's data.
-  clearStalePaperReferenceCache({env: buildEnv});
+  const buildEnv = options.env ?? siteBuildEnv();
+  // Framework's cache of the paper page's loader may hold another reference folder's data (so may
+  // that of the Gestational-age, drill-down and Compare artifacts).
+  clearStalePaperReferenceCache({env: buildEnv, siteRoot: options.root});
+  clearStaleResultsCache({env: buildEnv, siteRoot: options.root});
   const lines: string[] = [];
   const code = await new Promise<number | null>((done, fail) => {
     const child = spawn(process.execPath, [bin, "build", "--config", configFile], {
@@ -187,6 +196,42 @@ export async function buildSiteForRun(log: (line: string) => void = () => {}): P
     return {...built, remove: async () => {}}; // left for the run's other files; removed by a later run
   } finally {
     await rm(lock, {recursive: true, force: true});
+  }
+}
+
+/** `to` mirrors `from`: the same folders, each file a symbolic link to the original (Framework's .observablehq left out). */
+async function linkTree(from: string, to: string): Promise<void> {
+  await mkdir(to, {recursive: true});
+  for (const entry of await readdir(from, {withFileTypes: true})) {
+    if (entry.name === ".observablehq") continue;
+    if (entry.isDirectory()) await linkTree(join(from, entry.name), join(to, entry.name));
+    else await symlink(join(from, entry.name), join(to, entry.name));
+  }
+}
+
+/**
+ * The embedded default with no reference folder configured (an empty project config, no
+ * FETALCLIP_REFERENCE), built from a sandbox source root under the repository's tmp/ (so
+ * node_modules resolve): the repository's src linked file by file and Framework's cache copied
+ * with its dates, so every loader that does not depend on the configuration stays fresh and
+ * the shared build's cache is never touched. For tests that check both configurations.
+ */
+export async function buildSiteUnconfigured(log: (line: string) => void = () => {}): Promise<BuiltSite> {
+  await mkdir(join(repoRoot, "tmp"), {recursive: true});
+  const base = await mkdtemp(join(repoRoot, "tmp", "site-unconfigured-"));
+  try {
+    const root = join(base, "src");
+    await linkTree(join(repoRoot, "src"), root);
+    const cache = join(repoRoot, "src", ".observablehq", "cache");
+    if (existsSync(cache)) await cp(cache, join(root, ".observablehq", "cache"), {recursive: true, preserveTimestamps: true});
+    const config = join(base, "fetalclip.config.json");
+    await writeFile(config, "{}\n");
+    const env: NodeJS.ProcessEnv = {...process.env, FETALCLIP_CONFIG: config};
+    delete env.FETALCLIP_REFERENCE;
+    return await buildSite(log, join(base, "dist"), {env, root});
+  } catch (error) {
+    if (process.env.FETALCLIP_SITE_KEEP !== "1") await rm(base, {recursive: true, force: true});
+    throw error;
   }
 }
 
