@@ -5,6 +5,7 @@ import {csvParse} from "d3-dsv";
 import {describe, expect, it} from "vitest";
 import {
   checkProbesArtifact,
+  confusionCsv,
   fewShotCsv,
   fewShotFits,
   fewShotSeries,
@@ -69,6 +70,7 @@ describe("the Probes page's series (src/lib/probeResults.ts)", () => {
     const table = csvParse(probeTableCsv(entries));
     expect(table.columns).toContain("f1_b");
     expect(table.length).toBe(3);
+    expect(csvParse(confusionCsv(entries[0]!)).map((r) => [r.true, r.predicted, r.count, r.share_of_true])).toEqual([["a", "a", "9", "0.9"], ["a", "b", "1", "0.1"], ["b", "a", "1", "0.1"], ["b", "b", "9", "0.9"]]);
   });
 
   it("gives ROC points and AUROC with its CI for binary reports only", () => {

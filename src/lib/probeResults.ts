@@ -248,6 +248,18 @@ export function probeTableCsv(entries: readonly ProbeEntry[]): string {
   return csvFormat(rows, ["model", "task", "macro_f1", "macro_f1_std", "mean_class_accuracy", "accuracy", "fits", "train_images", "test_images", "scored_as_zero_shot_macro_f1", "zero_shot_macro_f1", ...classes.map((c) => `f1_${c}`)]);
 }
 
+/** The full-data probe's confusion matrix (test predictions summed over every fit) as CSV: one row per true and predicted class. */
+export function confusionCsv(entry: ProbeEntry): string {
+  const full = entry.report.full;
+  if (!full) return csvFormat([], ["model", "task", "true", "predicted", "count", "share_of_true"]);
+  const {classes, counts} = full.confusion;
+  const rows = classes.flatMap((t, i) => {
+    const total = counts[i]!.reduce((a, b) => a + b, 0);
+    return classes.map((p, j) => ({model: entry.model, task: entry.task, true: t, predicted: p, count: counts[i]![j]!, share_of_true: total ? num(counts[i]![j]! / total) : ""}));
+  });
+  return csvFormat(rows, ["model", "task", "true", "predicted", "count", "share_of_true"]);
+}
+
 export interface RocSeries {
   model: string;
   positive: string;

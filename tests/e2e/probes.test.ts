@@ -3,7 +3,7 @@
 // and no request leaving localhost; the few-shot chart plots exactly the series the core
 // (fewShotSeries) computes from the built artifact, before and after a class is toggled and
 // when the task changes; the linear-probe table, the ROC curves, the segmentation tables and
-// examples show the artifact's numbers; the curve CSV equals the core's. Page weight is
+// examples show the artifact's numbers; the curve and confusion CSVs equal the core's. Page weight is
 // measured and printed. Screenshots with a class toggled, light and dark.
 //
 //   npx vitest run tests/e2e/probes.test.ts
@@ -15,6 +15,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {
   checkProbesArtifact,
   checkSegmentationArtifact,
+  confusionCsv,
   fewShotCsv,
   fewShotSeries,
   MACRO_SERIES,
@@ -204,6 +205,9 @@ describe("the Probes page (built site, plain static server, headless Chromium)",
     const tables = await p.$$eval('[data-testid="probe-table"]', (els) => els.map((el) => JSON.parse(el.getAttribute("data-rows")!)));
     const tasks = [...new Set(probes.classification.map((e) => e.task))];
     expect(tables).toEqual(tasks.map((t) => probeTableRows(probes.classification.filter((e) => e.task === t))));
+    // The confusion matrix shown first is the first full-data report's; its CSV is the core's.
+    const [download] = await Promise.all([p.waitForEvent("download", {timeout: 15_000}), p.click('[data-testid="probe-confusion-csv"]')]);
+    expect(readFileSync((await download.path())!, "utf8")).toBe(confusionCsv(probes.classification.filter((e) => e.report.full)[0]!));
     const roc = JSON.parse((await p.getAttribute('[data-testid="probe-roc"]', "data-series"))!);
     expect(roc).toEqual(rocSeries(probes.chd));
     const rocText = await p.locator('[data-testid="probe-roc"]').textContent();
