@@ -19,6 +19,8 @@ export interface ComparedScore {
 
 export interface CompareRow {
   id: string;
+  /** The bundle folder (the project config's model name, as the Probes page's artifact keys it), or null for released outputs. */
+  bundle: string | null;
   model: string;
   dataset: string;
   /** "project": scored from this project's own run of the model; "released": from FetalCLIP's released outputs. */
@@ -58,6 +60,7 @@ export async function buildCompare(log: (m: string) => void): Promise<CompareArt
     const scored = gam.predictions.filter((p) => p.scored);
     rows.push({
       id: `${run.id}-phantom`,
+      bundle: run.id,
       model: run.name,
       dataset: PHANTOM_TEST_NAME,
       kind: "project",
@@ -76,6 +79,7 @@ export async function buildCompare(log: (m: string) => void): Promise<CompareArt
       const gam = gaMetrics(paper.ga.rows, {gaDays: paper.ga.gaDays, ...BOOTSTRAP});
       rows.push({
         id: "fetalclip-paper",
+        bundle: null,
         model: "FetalCLIP (released outputs)",
         dataset: "FETAL_PLANES_DB (zero-shot) · HC18 (GA)",
         kind: "released",

@@ -23,6 +23,7 @@ export function compareMultiples(panels: readonly ComparePanel[], options: {widt
   const width = Math.max(320, options.width ?? 640);
   // Two lines per row: the model, then the data it was scored on.
   const labels = [...new Set(panels.flatMap((p) => p.rows.map((r) => r.label)))];
+  const rowsOf = (p: ComparePanel) => [...new Set(p.rows.map((r) => r.label))];
   const longestLine = Math.max(...labels.flatMap((l) => l.split("\n").map((line) => line.length)));
   const marginLeft = Math.min(Math.floor(width * 0.45), Math.ceil(6.6 * longestLine) + 16);
   const scores = panels.flatMap((p) => p.rows.flatMap((r) => (r.score ? [r.score.ci95[0], r.score.value, r.score.reported ?? 1] : [])));
@@ -33,12 +34,12 @@ export function compareMultiples(panels: readonly ComparePanel[], options: {widt
     const fmt = (v: number) => v.toFixed(3);
     const plot = Plot.plot({
       width,
-      height: 46 + ROW_PX * labels.length,
+      height: 46 + ROW_PX * rowsOf(p).length,
       marginLeft,
       marginRight: 20,
       style: {fontSize: "12px"},
       x: {domain: [x0, 1], label: "score (95% CI)", grid: true},
-      y: {domain: labels, label: null},
+      y: {domain: rowsOf(p), label: null},
       marks: [
         Plot.ruleY(rows, {y: "label", x1: (d) => d.ci95[0], x2: (d) => d.ci95[1], stroke: "var(--theme-foreground-focus)", strokeWidth: 2}),
         Plot.dot(rows, {y: "label", x: "value", fill: "var(--theme-foreground-focus)", r: 4, tip: true,
@@ -50,7 +51,7 @@ export function compareMultiples(panels: readonly ComparePanel[], options: {widt
   };
   const anyReported = panels.some((p) => p.rows.some((r) => r.score?.reported != null));
   return html`<div class="compare-multiples">
-    <div class="ga-legend"><span><span class="swatch" style="background: var(--theme-foreground-focus); border-radius: 50%"></span>scored by this project; bar = 95% bootstrap CI</span>
+    <div class="ga-legend"><span><span class="swatch" style="background: var(--theme-foreground-focus); border-radius: 50%"></span>scored by this project; bar = 95% CI unless the panel says otherwise</span>
     ${anyReported ? html`<span>◇ reported by the model's own evaluation scripts</span>` : ""}</div>
     ${panels.map(panel)}
   </div>`;
