@@ -26,10 +26,11 @@ import {
   type SegmentationSettings,
   type StructureScores
 } from "../../src/lib/probes/segmentation.js";
-import {binaryMask, fillOutline, maskToInputSize, outlinePixels} from "../../src/lib/probes/segmentationMasks.js";
+import {fillOutline, labelMask, maskToInputSize, outlinePixels} from "../../src/lib/image/masks.js";
 import "../jpeg.js";
 import {readManifest as readBundleManifest} from "../bundles.js";
 import {openDataset, type Dataset} from "../datasets/registry.js";
+import {readMaskImage} from "../maskImage.js";
 import {defaultEmbeddingsDir, embedDataset} from "../embeddings/embedDataset.js";
 import {SHARED_DIR} from "../paths.js";
 import type {ExecutionProvider} from "../session.js";
@@ -108,23 +109,6 @@ interface MaskSource {
   read(imageIndex: number): {masks: Uint8Array[]; width: number; height: number};
 }
 
-function decodeGrey(path: string): {data: Uint8Array; width: number; height: number; channels: number} {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(path));
-  } catch (error) {
-    throw new Error(`${path}: cannot read the mask (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  try {
-    const raster = decodeImage(bytes);
-    if (raster.mode === "L") return {data: raster.data as Uint8Array, width: raster.width, height: raster.height, channels: 1};
-    const rgb = toRgb8(raster);
-    return {data: rgb.data, width: rgb.width, height: rgb.height, channels: 3};
-  } catch (error) {
-    throw new Error(`${path}: ${(error as Error).message.replace(/^decodeImage: /, "")}`);
-  }
-}
-
 /** A mask must cover its image pixel for pixel, or it would be padded and resized out of register. */
 function checkSameSize(maskPath: string, mask: {width: number; height: number}, imagePath: string): void {
   let dims: {width: number; height: number} | null = null;
@@ -167,10 +151,10 @@ function phantomMasks(dataset: Dataset): MaskSource {
       if (!maskFile) throw new Error(`${manifestPath}: sample ${image.id} has no maskFile`);
       const path = join(dataset.root, maskFile);
       if (relative(dataset.root, path).startsWith("..")) throw new Error(`${manifestPath}: maskFile ${JSON.stringify(maskFile)} of ${image.id} is outside the dataset folder`);
-      const mask = decodeGrey(path);
+      const mask = readMaskImage(path);
       if (mask.channels !== 1) throw new Error(`${path}: a phantom mask should be an 8-bit grey label map`);
       checkSameSize(path, mask, image.path);
-      return {masks: names.map((n) => binaryMask(mask.data, structures[n]!)), width: mask.width, height: mask.height};
+      return {masks: names.map((n) => labelMask(mask.data, structures[n]!)), width: mask.width, height: mask.height};
     }
   };
 }
@@ -190,7 +174,7 @@ function hc18Masks(dataset: Dataset): MaskSource {
     structures: ["head"],
     read(i) {
       const path = hc18AnnotationPath(dataset.root, dataset.images[i]!.path);
-      const a = decodeGrey(path);
+      const a = readMaskImage(path);
       checkSameSize(path, a, dataset.images[i]!.path);
       const filled = fillOutline(outlinePixels(a.data, a.width, a.height, a.channels), a.width, a.height);
       let inside = 0;

@@ -3,7 +3,7 @@
 // Score-CAM's own evaluation, Wang et al. 2020, sec. 5.2), and the pointing game
 // (Zhang et al. 2016: is the map's maximum inside). A uniform map scores the mask's
 // area share, the baseline any useful map must beat.
-import {squarePadding} from "../image/pad.js";
+export {labelMask, maskToInputGeometry} from "../image/masks.js";
 
 /**
  * The phantom's label values (MASK_LABELS in ../phantom/types.ts) that define each
@@ -33,38 +33,6 @@ export const CLASS_STRUCTURE_NAMES: Readonly<Record<string, string>> = {
   femur: "femur",
   heart: "heart"
 };
-
-/** A binary mask (1 inside) of the pixels of a label map whose value is one of `labels`. */
-export function labelMask(labelMap: ArrayLike<number>, labels: readonly number[]): Uint8Array {
-  const wanted = new Set(labels);
-  const out = new Uint8Array(labelMap.length);
-  for (let i = 0; i < labelMap.length; i++) if (wanted.has(labelMap[i]!)) out[i] = 1;
-  return out;
-}
-
-/**
- * A mask in the model's input geometry: zero-padded to a centred square as the image is
- * (FetalCLIP's make_image_square_with_zero_padding), then resized to size x size by
- * nearest neighbour (cv2.INTER_NEAREST: source = floor(out * in / out_size)), as the
- * official notebooks resize masks. Open_clip's shorter-side resize and centre crop of
- * a square are that same resize.
- */
-export function maskToInputGeometry(mask: ArrayLike<number>, width: number, height: number, size: number): Uint8Array {
-  if (mask.length !== width * height) throw new Error(`maskToInputGeometry: ${mask.length} pixels for ${width} x ${height}`);
-  if (!Number.isInteger(size) || size < 1) throw new Error(`maskToInputGeometry: size must be a positive integer, got ${size}`);
-  const {side, left, top} = squarePadding(width, height);
-  const scale = side / size;
-  const out = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) {
-    const sy = Math.min(Math.floor(y * scale), side - 1) - top;
-    if (sy < 0 || sy >= height) continue;
-    for (let x = 0; x < size; x++) {
-      const sx = Math.min(Math.floor(x * scale), side - 1) - left;
-      if (sx >= 0 && sx < width && mask[sy * width + sx]) out[y * size + x] = 1;
-    }
-  }
-  return out;
-}
 
 export interface Localisation {
   /** Share of the map's mass inside the mask, in [0, 1]. */
