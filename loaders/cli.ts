@@ -5,8 +5,7 @@
 import {Command, Option} from "commander";
 import {resolve} from "node:path";
 import {CACHE_DIR, MODELS_DIR, PHANTOM_DIR, SHARED_DIR} from "./paths.js";
-import {MODEL_VARIANTS} from "../src/lib/bundle.js";
-import {parseExecutionProvider} from "./session.js";
+import {epOption, positiveInt, seedValue, variantOption as sharedVariantOption} from "./commands/options.js";
 import {registerEmbedDataset} from "./commands/embedDataset.js";
 import {registerProjection} from "./commands/projection.js";
 import {registerMetrics} from "./commands/metrics.js";
@@ -16,16 +15,6 @@ import {registerCam} from "./commands/cam.js";
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");
-
-function seedValue(value: string): number | string {
-  return /^-?\d+$/.test(value) ? Number(value) : value;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
 
 /**
  * Refuses, before any work, an output file that cannot be written (a folder, a read-only or
@@ -57,13 +46,7 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   writeFileSync(path, JSON.stringify(value, null, 2) + "\n");
 }
 
-const epOption = () =>
-  new Option("--ep <provider>", "execution provider: auto (cuda, webgpu, then cpu), cuda, webgpu or cpu").default("auto").argParser(parseExecutionProvider);
-
-const variantOption = () =>
-  new Option("--variant <variant>", "graphs to run: fp32, fp16 (float16 weights) or int8 (int8 dynamic-quantized Linears)")
-    .choices(MODEL_VARIANTS)
-    .default("fp32");
+const variantOption = () => sharedVariantOption("graphs to run: fp32, fp16 (float16 weights) or int8 (int8 dynamic-quantized Linears)");
 
 export function buildCli(): Command {
   const program = new Command("fetalclip")

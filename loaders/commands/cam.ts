@@ -1,21 +1,8 @@
 // `fetalclip cam`: ScoreCAM or one-pass similarity maps of a dataset's images (cached, resumable),
 // localisation against structure masks; OUT/METHOD.json + OUT/METHOD.grids.u8, one JSON line on stdout.
 import {Option, type Command} from "commander";
-import {MODEL_VARIANTS} from "../../src/lib/bundle.js";
 import {CAM_METHODS} from "../../src/lib/cam/camArtifact.js";
-import {parseExecutionProvider} from "../session.js";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number of seconds, got "${value}"`);
-  return n;
-}
+import {epOption, positiveInt, seconds, variantOption} from "./options.js";
 
 export function registerCam(program: Command): void {
   program
@@ -34,8 +21,8 @@ export function registerCam(program: Command): void {
     .option("--batch <n>", "scorecam: masked inputs per forward (default 16, grad-cam's); similarity: images per forward (default 8)", positiveInt)
     .option("--threads <n>", "cpu threads", positiveInt)
     .option("--progress <seconds>", "seconds between progress lines on stderr", seconds, 2)
-    .addOption(new Option("--variant <variant>", "graphs to run: fp32, fp16 or int8").choices(MODEL_VARIANTS).default("fp32"))
-    .addOption(new Option("--ep <provider>", "execution provider: auto (cuda, webgpu, then cpu), cuda, webgpu or cpu").default("auto").argParser(parseExecutionProvider))
+    .addOption(variantOption())
+    .addOption(epOption())
     .action(async (opts) => {
       const {runCamJob} = await import("../cam/camJob.js");
       const log = (m: string) => process.stderr.write(`${m}\n`);

@@ -1,19 +1,6 @@
 // `fetalclip embed-dataset`: a dataset's embeddings through the cache into OUT/embeddings.arrow.
-import {Option, type Command} from "commander";
-import {MODEL_VARIANTS} from "../../src/lib/bundle.js";
-import {parseExecutionProvider} from "../session.js";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a number of seconds, got "${value}"`);
-  return n;
-}
+import type {Command} from "commander";
+import {epOption, positiveInt, seconds, variantOption} from "./options.js";
 
 export function registerEmbedDataset(program: Command): void {
   program
@@ -28,8 +15,8 @@ export function registerEmbedDataset(program: Command): void {
     .option("--limit <n>", "only the first N images by id", positiveInt)
     .option("--patch-tokens", "also keep and write the projected patch tokens (float16)", false)
     .option("--progress <seconds>", "seconds between progress lines on stderr (0: one per batch)", seconds, 1)
-    .addOption(new Option("--variant <variant>", "graphs to run: fp32, fp16 or int8").choices(MODEL_VARIANTS).default("fp32"))
-    .addOption(new Option("--ep <provider>", "execution provider: auto (cuda, webgpu, then cpu), cuda, webgpu or cpu").default("auto").argParser(parseExecutionProvider))
+    .addOption(variantOption())
+    .addOption(epOption())
     .action(async (opts) => {
       const {embedDataset} = await import("../embeddings/embedDataset.js");
       const log = (m: string) => process.stderr.write(`${m}\n`);

@@ -2,16 +2,7 @@
 // outputs (predictions, GA dot products) scored with the project's own metric code, one JSON
 // line on stdout. The work lives in loaders/paperReference.ts, loaded only when these run.
 import type {Command} from "commander";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function seedValue(value: string): number | string {
-  return /^-?\d+$/.test(value) ? Number(value) : value;
-}
+import {positiveInt, seedValue} from "./options.js";
 
 export function registerMetrics(program: Command): void {
   const print = (value: unknown) => process.stdout.write(JSON.stringify(value) + "\n");

@@ -2,13 +2,7 @@
 // probing and few-data scripts run them. One JSON line on stdout, progress on stderr; the
 // work lives in loaders/probes.ts and src/lib/probes, loaded only when the command runs.
 import {Option, type Command} from "commander";
-import {MODEL_VARIANTS} from "../../src/lib/bundle.js";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
+import {positiveInt, seedValue, variantOption} from "./options.js";
 
 function shotList(value: string): number[] {
   const counts = value.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
@@ -22,10 +16,6 @@ function fraction(value: string): number {
   return n;
 }
 
-function seedValue(value: string): number | string {
-  return /^-?\d+$/.test(value) ? Number(value) : value;
-}
-
 export function registerProbe(program: Command): void {
   program
     .command("probe")
@@ -33,7 +23,7 @@ export function registerProbe(program: Command): void {
     .option("--embeddings <file>", "embeddings.arrow from embed-dataset")
     .option("--model <bundle>", "model bundle (with --dataset: embeds it through the cache first; always: the zero-shot reference)")
     .option("--dataset <name|dir>", "phantom, fetal-planes-db, ... or a folder, embedded with --model")
-    .addOption(new Option("--variant <variant>", "graphs of --model to run").choices(MODEL_VARIANTS).default("fp32"))
+    .addOption(variantOption("graphs of --model to run"))
     .requiredOption("--label <column>", "six-planes or brain-subplanes (the paper's tasks), or any label column of the table")
     .option("--group <column>", "column of patient ids: every split is by patient", "patient")
     .option("--splits <files...>", "FetalCLIP split files: probing train_val_split.json (folds) and/or few-data train_val_split.json (support sets)")

@@ -2,24 +2,7 @@
 // embeddings.arrow, for use outside the site. JSON on stdout, progress on stderr; the
 // work lives in loaders/projection.ts, loaded only when one of these commands runs.
 import {Option, type Command} from "commander";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${value}"`);
-  return n;
-}
-
-function nonNegative(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a non-negative number, got "${value}"`);
-  return n;
-}
+import {integer, nonNegative, positiveInt} from "./options.js";
 
 export function registerProjection(program: Command): void {
   const log = (message: string) => process.stderr.write(`${message}\n`);

@@ -1,29 +1,7 @@
 // `fetalclip segment-probe`: a per-patch linear head on a model's frozen patch tokens,
 // trained and scored on a dataset with masks (the phantom, its CHD set, HC18).
 import {Option, type Command} from "commander";
-import {parseExecutionProvider} from "../session.js";
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number, got "${value}"`);
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got "${value}"`);
-  return n;
-}
-
-function seedValue(value: string): number | string {
-  return /^-?\d+$/.test(value) ? Number(value) : value;
-}
+import {epOption, nonNegativeInt, positiveInt, positiveNumber, seedValue} from "./options.js";
 
 export function registerSegmentProbe(program: Command): void {
   program
@@ -44,7 +22,7 @@ export function registerSegmentProbe(program: Command): void {
     .option("--cache <dir>", "embedding cache (default: data/cache/embeddings)")
     .option("--threads <n>", "cpu threads", positiveInt)
     .option("--limit <n>", "only the first N images by id", positiveInt)
-    .addOption(new Option("--ep <provider>", "execution provider: auto (cuda, webgpu, then cpu), cuda, webgpu or cpu").default("auto").argParser(parseExecutionProvider))
+    .addOption(epOption())
     .action(async (opts) => {
       const {closeSync, openSync, statSync, unlinkSync, writeFileSync} = await import("node:fs");
       if (opts.out) {
