@@ -9,35 +9,28 @@
 //
 //   npx vitest run tests/e2e/cam.test.ts
 //   FETALCLIP_SITE_DIST=dist npx vitest run tests/e2e/cam.test.ts   # test an existing build
-import {readdirSync, readFileSync} from "node:fs";
-import {join} from "node:path";
+import {readFileSync} from "node:fs";
 import {interpolateViridis, rgb} from "d3";
 import {strFromU8, unzipSync} from "fflate";
 import type {Locator, Page} from "playwright-core";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {camImageMap, checkCamArtifact, type CamArtifactIndex, type CamMethod} from "../../src/lib/cam/camArtifact.js";
 import {localise} from "../../src/lib/cam/localisation.js";
 import {camScoresCsv, checkCamGalleryIndex, COLOUR_MAPS, unpackMask, type CamGalleryEntry, type CamGalleryIndex} from "../../src/lib/camGallery.js";
 import {decodeImage} from "../../src/lib/image/decode.js";
-import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
-import {buildSiteForRun, cellErrors, guardNetwork, screenshotBothSchemes, settlePage, watchPage, type BuiltSite, type NetworkGuard, type PageWatch} from "./site.js";
+import {buildLine, builtDataFile, expectBothSchemes, expectCleanSession, openPage, reporter, useBuiltSite, weightLine} from "./pageChecks.js";
 
 const PAGE = "cam.html";
 /** Grey levels an overlay pixel may differ from the recomputation (rounding of the blend). */
 const PIXEL_TOLERANCE = 1;
 
-const report: string[] = [];
-function note(line: string): void {
-  report.push(line);
-  console.log(`[cam] ${line}`);
-}
+const report = reporter("cam");
+const note = report.note;
 
 /** The built archive: _file/data/cam.<hash>.zip. */
 function builtArchive(dist: string): {bytes: Uint8Array; file: string} {
-  const dir = join(dist, "_file", "data");
-  const found = readdirSync(dir).filter((f) => /^cam\.[0-9a-f]{8}\.zip$/.test(f));
-  if (found.length !== 1) throw new Error(`${dir}: expected one cam.zip (hashed), found ${found.join(", ") || "none"}`);
-  return {bytes: new Uint8Array(readFileSync(join(dir, found[0]!))), file: found[0]!};
+  const {file, path} = builtDataFile(dist, "cam.zip");
+  return {bytes: new Uint8Array(readFileSync(path)), file};
 }
 
 interface Archive {
@@ -150,64 +143,31 @@ function selectIn(page: Page, label: string): Locator {
 }
 
 describe("the CAM page (built site, plain static server, headless Chromium)", () => {
-  let site: BuiltSite | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
-  let guard: NetworkGuard | undefined;
-  let page: Page | undefined;
-  let watch: PageWatch | undefined;
   let art: Archive;
+  const session = useBuiltSite(report, {
+    built: (site) => {
+      note(buildLine(site));
+      art = readArchive(site.dir);
+      const {file, bytes} = builtArchive(site.dir);
+      note(`archive ${file}: ${(bytes.length / 1e6).toFixed(2)} MB; ${art.entry.key}: ${art.entry.images.ids.length} images at ${art.entry.imageSize} px, methods ${Object.keys(art.entry.methods).join(", ")}`);
+    }
+  });
 
   function opened(): Page {
-    if (!page) throw new Error("the page did not open (see the first failing test)");
-    return page;
+    if (!session.page) throw new Error("the page did not open (see the first failing test)");
+    return session.page;
   }
 
-  beforeAll(async () => {
-    assertChromium();
-    site = await buildSiteForRun();
-    note(site.built ? `built the site in ${(site.ms / 1000).toFixed(1)} s` : `reusing the build ${site.dir}`);
-    art = readArchive(site.dir);
-    const {file, bytes} = builtArchive(site.dir);
-    note(`archive ${file}: ${(bytes.length / 1e6).toFixed(2)} MB; ${art.entry.key}: ${art.entry.images.ids.length} images at ${art.entry.imageSize} px, methods ${Object.keys(art.entry.methods).join(", ")}`);
-    server = await serveStatic(site.dir, {isolated: false});
-    browser = await launchChromium({webgpu: false});
-    guard = await guardNetwork(browser.context);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await page?.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-    await site?.remove();
-    console.log(`[cam] summary:\n  ${report.join("\n  ")}`);
-  }, 60_000);
-
   it("loads with no console error or warning, no failed request and no request leaving localhost; reports its weight", async () => {
-    page = await browser!.newPage();
-    await page.setViewportSize({width: 1280, height: 1000});
-    watch = watchPage(page, guard!);
-    const started = Date.now();
-    const response = await page.goto(server!.url + PAGE, {waitUntil: "domcontentloaded"});
-    expect(response?.status()).toBe(200);
-    const pending = await settlePage(page, 60_000);
-    await page.waitForFunction(() => window.__fetalclipCam?.ready && document.querySelector("canvas.cam-overlay"), null, {timeout: 30_000});
-    note(`settled in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-    expect(pending).toEqual([]);
-    expect(await cellErrors(page)).toEqual([]);
-    expect(watch.issues()).toEqual([]);
+    const {page, weight: weigh} = await openPage(session, PAGE, {ready: () => window.__fetalclipCam?.ready && document.querySelector("canvas.cam-overlay"), note});
     // By default the gallery shows the ScoreCAM images, each with both maps.
     const scorecam = art.artifact("scorecam").index;
     expect(await page.getAttribute(".cam-gallery", "data-tiles")).toBe(String(scorecam.images.length));
     expect(await page.locator("canvas.cam-overlay[data-method=scorecam]").count()).toBe(scorecam.images.length);
     expect(await page.locator("canvas.cam-overlay[data-method=similarity]").count()).toBe(scorecam.images.length);
-    // Page weight: every response body the page fetched (no compression on this server: the bytes on the wire).
-    const weight = await page.evaluate(() => {
-      const entries = [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")] as PerformanceResourceTiming[];
-      const files = entries.map((e) => ({name: e.name.replace(location.origin, ""), bytes: e.encodedBodySize}));
-      return {requests: files.length, bytes: files.reduce((s, f) => s + f.bytes, 0), largest: files.sort((a, b) => b.bytes - a.bytes).slice(0, 4)};
-    });
-    note(`page weight: ${(weight.bytes / 1e6).toFixed(2)} MB in ${weight.requests} requests; largest ${weight.largest.map((f) => `${f.name} ${(f.bytes / 1e3).toFixed(0)} kB`).join(", ")}`);
+    // Page weight: every response the page fetched (no compression on this server: the bytes on the wire).
+    const weight = await weigh();
+    note(`page weight: ${weightLine(weight, session.server!.url)}`);
     expect(weight.bytes).toBeGreaterThan(0);
   }, 120_000);
 
@@ -246,7 +206,7 @@ describe("the CAM page (built site, plain static server, headless Chromium)", ()
     const {maxDiff} = compareOverlay(art, read);
     expect(maxDiff).toBeLessThanOrEqual(PIXEL_TOLERANCE);
     note(`after the controls (viridis, opacity 0.8): ${read.id} max |page - core| ${maxDiff.toFixed(2)}`);
-    expect(watch!.issues()).toEqual([]);
+    expect(session.watch!.issues()).toEqual([]);
   }, 60_000);
 
   it("sorted by ScoreCAM localisation, each class lists its lowest-scoring image first; a click opens the large view with the outline", async () => {
@@ -295,10 +255,7 @@ describe("the CAM page (built site, plain static server, headless Chromium)", ()
 
   it("light and dark screenshots; nothing went wrong during the session", async () => {
     const p = opened();
-    const shots = await screenshotBothSchemes(p, "cam-selected", watch);
-    note(`screenshots ${shots.files.join(", ")}`);
-    expect(shots.afterSwitch).toEqual([]);
-    expect(watch!.issues(), "console errors, failed or external requests during the whole session").toEqual([]);
-    expect(await cellErrors(p)).toEqual([]);
+    await expectBothSchemes(p, "cam-selected", session.watch, note);
+    await expectCleanSession(p, session.watch!);
   }, 120_000);
 });

@@ -10,10 +10,9 @@
 //
 //   npx vitest run tests/e2e/drilldown.test.ts
 //   FETALCLIP_SITE_DIST=dist npx vitest run tests/e2e/drilldown.test.ts   # test an existing build (that one only)
-import {readdirSync, readFileSync} from "node:fs";
 import {join} from "node:path";
-import type {Page, Response} from "playwright-core";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import type {Page} from "playwright-core";
+import {describe, expect, it} from "vitest";
 import {gaMetricsFromFile} from "../../loaders/paperReference.js";
 import type {CompareArtifact} from "../../loaders/results/compare.js";
 import {topBins} from "../../src/lib/gaExplorer.js";
@@ -22,19 +21,8 @@ import {gaMetrics} from "../../src/lib/tasks/gestationalAge.js";
 import {drilldownConfusion} from "../../src/lib/zeroShotDrilldown.js";
 import {DrilldownArchive, GaArchive} from "../../src/runtime/resultsArchives.js";
 import {hasShared, sharedPath} from "../shared.js";
-import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
-import {
-  buildSiteForRun,
-  buildSiteUnconfigured,
-  cellErrors,
-  guardNetwork,
-  screenshotBothSchemes,
-  settlePage,
-  watchPage,
-  type BuiltSite,
-  type NetworkGuard,
-  type PageWatch
-} from "./site.js";
+import {builtBytes, expectBothSchemes, openPage, reporter, useBuiltSite} from "./pageChecks.js";
+import {buildSiteForRun, buildSiteUnconfigured, type BuiltSite, type PageWatch} from "./site.js";
 
 const PAGES = ["gestational-age.html", "zero-shot.html", "compare.html"] as const;
 /** The most tiles a gallery draws (src/components/cellGallery.ts); larger cells are counted. */
@@ -42,21 +30,8 @@ const GALLERY_MAX = 240;
 /** Slider positions tried on every GA source: the ends, the paper's 15, and a few between. */
 const TOP_N = [1, 7, 40, 175, 15];
 
-const report: string[] = [];
-function note(line: string): void {
-  report.push(line);
-  console.log(`[drilldown] ${line}`);
-}
-
-/** A built artifact: _file/data/<name>.<hash>.<ext>. */
-function builtFile(dist: string, name: string): Uint8Array {
-  const dir = join(dist, "_file", "data");
-  const dot = name.lastIndexOf(".");
-  const pattern = new RegExp(`^${name.slice(0, dot).replace(/[.-]/g, "\\$&")}\\.[0-9a-f]{8}\\${name.slice(dot)}$`);
-  const found = readdirSync(dir).filter((f) => pattern.test(f));
-  if (found.length !== 1) throw new Error(`${dir}: expected one ${name} (hashed), found ${found.join(", ") || "none"}`);
-  return new Uint8Array(readFileSync(join(dir, found[0]!)));
-}
+const report = reporter("drilldown");
+const note = report.note;
 
 const buffer = (bytes: Uint8Array): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
@@ -84,56 +59,29 @@ const BUILDS: Build[] = process.env.FETALCLIP_SITE_DIST
 
 for (const build of BUILDS) {
   describe(`GA, zero-shot drill-down and Compare pages: ${build.name}`, () => {
-    let site: BuiltSite | undefined;
-    let server: StaticServer | undefined;
-    let browser: Browser | undefined;
-    let guard: NetworkGuard | undefined;
     let ga: GaArchive;
     let drill: DrilldownArchive;
     let compare: CompareArtifact;
+    const session = useBuiltSite(report, {
+      make: build.make,
+      built: (site, ms) => {
+        note(`${build.name}: ${site.built ? `built in ${(ms / 1000).toFixed(1)} s` : `reusing ${site.dir}`}`);
+        ga = GaArchive.open(buffer(builtBytes(site.dir, "ga.zip")));
+        drill = DrilldownArchive.open(buffer(builtBytes(site.dir, "zero-shot-images.zip")));
+        compare = JSON.parse(new TextDecoder().decode(builtBytes(site.dir, "compare.json"))) as CompareArtifact;
+      },
+      setupMs: 30 * 60_000
+    });
 
-    beforeAll(async () => {
-      assertChromium();
-      const started = Date.now();
-      site = await build.make();
-      note(`${build.name}: ${site.built ? `built in ${((Date.now() - started) / 1000).toFixed(1)} s` : `reusing ${site.dir}`}`);
-      ga = GaArchive.open(buffer(builtFile(site.dir, "ga.zip")));
-      drill = DrilldownArchive.open(buffer(builtFile(site.dir, "zero-shot-images.zip")));
-      compare = JSON.parse(new TextDecoder().decode(builtFile(site.dir, "compare.json"))) as CompareArtifact;
-      server = await serveStatic(site.dir, {isolated: false});
-      browser = await launchChromium({webgpu: false});
-      guard = await guardNetwork(browser.context);
-    }, 30 * 60_000);
-
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
-      await site?.remove();
-      console.log(`[drilldown] summary:\n  ${report.join("\n  ")}`);
-    }, 60_000);
-
-    /** Opens a page, waits for it to settle; fails on console errors, failed or external requests, cell errors. Returns the page and its weight. */
+    /** Opens a page, waits for it to settle; fails on console errors, failed or external requests, cell errors. Returns the page and its weight until then. */
     async function open(file: string, ready?: string): Promise<{page: Page; bytes: number; issues: () => string[]; watch: PageWatch}> {
-      const page = await browser!.newPage();
-      await page.setViewportSize({width: 1280, height: 1000});
-      const watch = watchPage(page, guard!);
-      const sizes: Promise<number>[] = [];
-      page.on("response", (response: Response) => sizes.push(response.body().then((b) => b.length, () => 0)));
-      const response = await page.goto(server!.url + file, {waitUntil: "domcontentloaded"});
-      expect(response?.status()).toBe(200);
-      const pending = await settlePage(page, 90_000);
-      if (ready) await page.waitForFunction(ready, null, {timeout: 30_000});
-      expect(pending, `${file}: still loading`).toEqual([]);
-      expect(await cellErrors(page), `${file}: cell errors`).toEqual([]);
-      expect(watch.issues(), `${file}: console, failed or external requests`).toEqual([]);
-      const bytes = (await Promise.all(sizes)).reduce((a, b) => a + b, 0);
-      return {page, bytes, issues: () => watch.issues(), watch};
+      const {page, watch, weight} = await openPage(session, file, {ready, settleMs: 90_000});
+      return {page, bytes: (await weight()).bytes, issues: () => watch.issues(), watch};
     }
 
     /** Light and dark screenshots (tests/e2e/screenshots/drilldown-*); switching the scheme re-renders the page with no console error. */
     async function bothSchemes(page: Page, name: string, watch: PageWatch): Promise<void> {
-      const shots = await screenshotBothSchemes(page, `drilldown-${name}${build.configured ? "" : "-unconfigured"}`, watch);
-      expect(shots.afterSwitch, `${name}: after switching the colour scheme`).toEqual([]);
+      await expectBothSchemes(page, `drilldown-${name}${build.configured ? "" : "-unconfigured"}`, watch);
     }
 
     it("the artifacts hold the sources this configuration promises", () => {
@@ -161,7 +109,7 @@ for (const build of BUILDS) {
 
     it("the Gestational-age page: loads clean; the top-N slider shows the core's VPR for each N; a clicked point shows its curve", async () => {
       const {page, bytes, watch} = await open("gestational-age.html", "window.__fetalclipGa?.ready && document.querySelector('[data-testid=\"ga-vpr\"]')");
-      note(`${build.name}: gestational-age.html weighs ${(bytes / 1e6).toFixed(2)} MB (${ga.index.sources.length} source(s); ga.zip ${(builtFile(site!.dir, "ga.zip").length / 1e6).toFixed(2)} MB)`);
+      note(`${build.name}: gestational-age.html weighs ${(bytes / 1e6).toFixed(2)} MB (${ga.index.sources.length} source(s); ga.zip ${(builtBytes(session.site!.dir, "ga.zip").length / 1e6).toFixed(2)} MB)`);
       const select = page.locator("form", {hasText: "Model · dataset"}).locator("select");
       for (const entry of ga.index.sources) {
         await select.selectOption({label: entry.name});

@@ -8,11 +8,10 @@
 //
 //   npx vitest run tests/e2e/embeddings.test.ts
 //   FETALCLIP_SITE_DIST=dist npx vitest run tests/e2e/embeddings.test.ts   # test an existing build
-import {readdirSync, readFileSync} from "node:fs";
-import {join} from "node:path";
+import {readFileSync} from "node:fs";
 import {strFromU8, unzipSync} from "fflate";
 import type {Page} from "playwright-core";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {
   decodeEmbeddingMap,
   decodeEmbeddingVectors,
@@ -25,8 +24,7 @@ import {
   type EmbeddingVectors
 } from "../../src/lib/embeddingMap.js";
 import {nearestTo} from "../../src/lib/projection/neighbours.js";
-import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
-import {buildSiteForRun, cellErrors, guardNetwork, screenshotBothSchemes, settlePage, watchPage, type BuiltSite, type NetworkGuard, type PageWatch} from "./site.js";
+import {buildLine, builtBytes, expectBothSchemes, expectCleanSession, openPage, reporter, useBuiltSite} from "./pageChecks.js";
 
 const PAGE = "embeddings.html";
 const COSINE_TOLERANCE = 1e-3;
@@ -35,20 +33,8 @@ const EDGE_GAP_PX = 6;
 /** Screen pixels from a hovered or clicked point to any other point: the mouse lands within 0.71 px of it, so it stays the nearest. */
 const ISOLATION_PX = 3;
 
-const report: string[] = [];
-function note(line: string): void {
-  report.push(line);
-  console.log(`[embeddings] ${line}`);
-}
-
-/** The artifact files of the built site: _file/data/<name>.<hash>.zip. */
-function builtFile(dist: string, name: string): Uint8Array {
-  const dir = join(dist, "_file", "data");
-  const pattern = new RegExp(`^${name.replace(/\./g, "\\.").replace(/\\\.zip$/, "")}\\.[0-9a-f]{8}\\.zip$`);
-  const found = readdirSync(dir).filter((f) => pattern.test(f));
-  if (found.length !== 1) throw new Error(`${dir}: expected one ${name} (hashed), found ${found.join(", ") || "none"}`);
-  return new Uint8Array(readFileSync(join(dir, found[0]!)));
-}
+const report = reporter("embeddings");
+const note = report.note;
 
 interface Artifact {
   index: EmbeddingMapsIndex;
@@ -58,12 +44,12 @@ interface Artifact {
 }
 
 function readArtifact(dist: string): Artifact {
-  const points = unzipSync(builtFile(dist, "embeddings.zip"));
+  const points = unzipSync(builtBytes(dist, "embeddings.zip"));
   const index = JSON.parse(strFromU8(points["index.json"]!)) as EmbeddingMapsIndex;
   const entry = index.maps[0];
   if (!entry) throw new Error(`embeddings.zip lists no map (skipped: ${JSON.stringify((index as {skipped?: unknown}).skipped)})`);
   const map = decodeEmbeddingMap(points[entry.points]!, entry.points);
-  const vectors = decodeEmbeddingVectors(unzipSync(builtFile(dist, "embedding-vectors.zip"))[entry.vectors]!, entry.vectors);
+  const vectors = decodeEmbeddingVectors(unzipSync(builtBytes(dist, "embedding-vectors.zip"))[entry.vectors]!, entry.vectors);
   return {index, entry, map, vectors};
 }
 
@@ -125,53 +111,24 @@ const median = (values: number[]) => {
 };
 
 describe("the Embeddings page (built site, plain static server, headless Chromium)", () => {
-  let site: BuiltSite | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
-  let guard: NetworkGuard | undefined;
-  let page: Page | undefined;
-  let watch: PageWatch | undefined;
   let art: Artifact;
   let pxPerUnit = 0;
   let selectedRows: Int32Array | undefined;
+  const session = useBuiltSite(report, {
+    built: (site) => {
+      note(buildLine(site));
+      art = readArtifact(site.dir);
+      note(`artifact: ${art.entry.key}, ${art.map.n} points x ${art.vectors.dim} dims, fields ${art.map.fields.map((f) => f.name).join(", ")}`);
+    }
+  });
 
   function opened(): Page {
-    if (!page || !pxPerUnit) throw new Error("the page did not open (see the first failing test)");
-    return page;
+    if (!session.page || !pxPerUnit) throw new Error("the page did not open (see the first failing test)");
+    return session.page;
   }
 
-  beforeAll(async () => {
-    assertChromium();
-    site = await buildSiteForRun();
-    note(site.built ? `built the site in ${(site.ms / 1000).toFixed(1)} s` : `reusing the build ${site.dir}`);
-    art = readArtifact(site.dir);
-    note(`artifact: ${art.entry.key}, ${art.map.n} points x ${art.vectors.dim} dims, fields ${art.map.fields.map((f) => f.name).join(", ")}`);
-    server = await serveStatic(site.dir, {isolated: false});
-    browser = await launchChromium({webgpu: false});
-    guard = await guardNetwork(browser.context);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await page?.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-    await site?.remove();
-    console.log(`[embeddings] summary:\n  ${report.join("\n  ")}`);
-  }, 60_000);
-
   it("loads with no console error or warning, no failed request and no request leaving localhost", async () => {
-    page = await browser!.newPage();
-    await page.setViewportSize({width: 1280, height: 1000});
-    watch = watchPage(page, guard!);
-    const started = Date.now();
-    const response = await page.goto(server!.url + PAGE, {waitUntil: "domcontentloaded"});
-    expect(response?.status()).toBe(200);
-    const pending = await settlePage(page, 60_000);
-    await page.waitForFunction(() => window.__fetalclipEmbeddings?.ready && document.querySelector(".embedding-scatter"), null, {timeout: 30_000});
-    note(`settled in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-    expect(pending).toEqual([]);
-    expect(await cellErrors(page)).toEqual([]);
-    expect(watch.issues()).toEqual([]);
+    const {page} = await openPage(session, PAGE, {ready: () => window.__fetalclipEmbeddings?.ready && document.querySelector(".embedding-scatter"), note});
     expect(await page.getAttribute(".embedding-scatter", "data-points")).toBe(String(art.map.n));
     if (art.index.maps.filter((m) => m.dataset.id === art.entry.dataset.id).length === 1) {
       expect(await page.isVisible('[data-testid="embedding-single-model"]'), "with one model, the page says so").toBe(true);
@@ -270,13 +227,10 @@ describe("the Embeddings page (built site, plain static server, headless Chromiu
     // Read before the screenshots: switching light/dark redraws the panel (and resets its figures).
     const stats = await p.evaluate(() => window.__fetalclipEmbeddings!.panels()[0]!.stats);
     note(`input to next frame in this page (${art.map.n} points): hover median ${median(stats.hoverMs).toFixed(1)} ms over ${stats.hoverMs.length}, brush ${stats.brushMs.map((v) => v.toFixed(1)).join(", ")} ms; full redraws ${stats.drawMs.map((v) => v.toFixed(1)).join(", ")} ms`);
-    const shots = await screenshotBothSchemes(p, "embeddings-selection", watch);
-    note(`screenshots ${shots.files.join(", ")}`);
-    expect(shots.afterSwitch).toEqual([]);
+    await expectBothSchemes(p, "embeddings-selection", session.watch, note);
     await p.focus(".embedding-canvas");
     await p.keyboard.press("Escape");
     await p.waitForFunction(() => document.querySelector('[data-testid="embedding-selection"]')?.getAttribute("data-count") === "0", null, {timeout: 10_000});
-    expect(watch!.issues(), "console errors, failed or external requests during the whole session").toEqual([]);
-    expect(await cellErrors(p)).toEqual([]);
+    await expectCleanSession(p, session.watch!);
   }, 120_000);
 });

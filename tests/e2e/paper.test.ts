@@ -9,94 +9,46 @@
 //
 //   npx vitest run tests/e2e/paper.test.ts
 //   FETALCLIP_SITE_DIST=dist npx vitest run tests/e2e/paper.test.ts   # test an existing build
-import {readdirSync, readFileSync} from "node:fs";
-import {join} from "node:path";
+import {readFileSync} from "node:fs";
 import type {Page} from "playwright-core";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {gaMetricsFromFile, paperReferenceArtifact, zeroShotMetricsFromFiles} from "../../loaders/paperReference.js";
 import {paperComparisonCsv, paperComparisonRows, REFERENCE_FILES, type PaperReferenceArtifact} from "../../src/lib/paperReference.js";
 import {describeShared, sharedPath} from "../shared.js";
-import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
-import {buildSiteForRun, cellErrors, guardNetwork, screenshotBothSchemes, settlePage, watchPage, type BuiltSite, type NetworkGuard} from "./site.js";
+import {buildLine, builtDataFile, expectBothSchemes, openPage, reporter, useBuiltSite, weightLine, type OpenedPage} from "./pageChecks.js";
+import type {PageWatch} from "./site.js";
 
 const PAGE = "paper.html";
-const report: string[] = [];
-function note(line: string): void {
-  report.push(line);
-  console.log(`[paper] ${line}`);
-}
-
-/** The paper page's artifact as built: _file/data/paper-reference.<hash>.json. */
-function builtArtifactName(dist: string): string {
-  const dir = join(dist, "_file", "data");
-  const found = readdirSync(dir).filter((f) => /^paper-reference\.[0-9a-f]{8}\.json$/.test(f));
-  if (found.length !== 1) throw new Error(`${dir}: expected one paper-reference.<hash>.json, found ${found.join(", ") || "none"}`);
-  return found[0]!;
-}
+const report = reporter("paper");
+const note = report.note;
 
 const reference = (name: string) => sharedPath("reference", "fetalclip", name);
 
-/** Bytes and requests of one page load, until it settles (bodies plus headers, as the bench counts them). */
-function weigh(page: Page): {bytes: () => number; requests: () => number; largest: () => [string, number][]} {
-  const sizes = new Map<string, number>();
-  page.on("requestfinished", async (request) => {
-    const s = await request.sizes().catch(() => null);
-    sizes.set(request.url(), (s?.responseBodySize ?? 0) + (s?.responseHeadersSize ?? 0));
-  });
-  return {
-    bytes: () => [...sizes.values()].reduce((a, b) => a + b, 0),
-    requests: () => sizes.size,
-    largest: () => [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 3)
-  };
-}
-
 describe("the paper page (built site, plain static server, headless Chromium)", () => {
-  let site: BuiltSite | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
-  let guard: NetworkGuard | undefined;
   let built: PaperReferenceArtifact;
   let artifactName: string;
-
-  beforeAll(async () => {
-    assertChromium();
-    site = await buildSiteForRun();
-    note(site.built ? `built the site in ${(site.ms / 1000).toFixed(1)} s` : `reusing the build ${site.dir}`);
-    artifactName = builtArtifactName(site.dir);
-    built = JSON.parse(readFileSync(join(site.dir, "_file", "data", artifactName), "utf8")) as PaperReferenceArtifact;
-    note(`artifact ${artifactName}: ${built.configured ? `configured (${built.folder})` : "not configured"}`);
-    server = await serveStatic(site.dir, {isolated: false});
-    browser = await launchChromium({webgpu: false});
-    guard = await guardNetwork(browser.context);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await site?.remove();
-    console.log(`[paper] summary:\n  ${report.join("\n  ")}`);
-  }, 60_000);
+  const session = useBuiltSite(report, {
+    built: (site) => {
+      note(buildLine(site));
+      const artifact = builtDataFile(site.dir, "paper-reference.json");
+      artifactName = artifact.file;
+      built = JSON.parse(readFileSync(artifact.path, "utf8")) as PaperReferenceArtifact;
+      note(`artifact ${artifactName}: ${built.configured ? `configured (${built.folder})` : "not configured"}`);
+    }
+  });
 
   /** Opens the page (optionally answering the artifact's request with `artifact`) and checks it settled cleanly. */
-  async function open(artifact?: PaperReferenceArtifact): Promise<{page: Page; weight: ReturnType<typeof weigh>}> {
-    const page = await browser!.newPage();
-    await page.setViewportSize({width: 1280, height: 1000});
-    if (artifact) {
-      await page.route(`**/_file/data/${artifactName}`, (route) => route.fulfill({status: 200, contentType: "application/json", body: JSON.stringify(artifact)}));
-    }
-    const watch = watchPage(page, guard!);
-    const weight = weigh(page);
-    const response = await page.goto(server!.url + PAGE, {waitUntil: "domcontentloaded"});
-    expect(response?.status()).toBe(200);
-    expect(await settlePage(page, 60_000)).toEqual([]);
-    expect(await cellErrors(page)).toEqual([]);
-    expect(watch.issues()).toEqual([]);
-    expect(watch.external()).toEqual([]);
-    return {page, weight};
+  async function open(artifact?: PaperReferenceArtifact): Promise<OpenedPage> {
+    return openPage(session, PAGE, {
+      before: artifact
+        ? (page) => page.route(`**/_file/data/${artifactName}`, (route) => route.fulfill({status: 200, contentType: "application/json", body: JSON.stringify(artifact)}))
+        : undefined
+    });
   }
 
   describeShared("with the reference folder configured (../shared/reference/fetalclip)", () => {
     let page: Page | undefined;
+    let watch: PageWatch | undefined;
     const core = () => {
       const five = zeroShotMetricsFromFiles({predictions: reference(REFERENCE_FILES.fivePlanes.predictions), prompts: reference(REFERENCE_FILES.fivePlanes.prompts)});
       const brain = zeroShotMetricsFromFiles({predictions: reference(REFERENCE_FILES.brainSubplanes.predictions), prompts: reference(REFERENCE_FILES.brainSubplanes.prompts)});
@@ -119,12 +71,12 @@ describe("the paper page (built site, plain static server, headless Chromium)", 
 
     it("loads with no console error or warning, no failed request and no request leaving localhost; page weight measured", async () => {
       const opened = await open();
-      page = opened.page;
+      ({page, watch} = opened);
       await page.waitForSelector('[data-testid="paper-comparison"]', {timeout: 30_000});
       await page.waitForLoadState("networkidle");
-      const mb = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MB`;
-      note(`page weight until settled: ${mb(opened.weight.bytes())} in ${opened.weight.requests()} requests; largest: ${opened.weight.largest().map(([u, b]) => `${u.replace(server!.url, "/")} ${(b / 1024).toFixed(0)} kB`).join(", ")}`);
-      expect(opened.weight.bytes()).toBeLessThan(5 * 1024 * 1024);
+      const weight = await opened.weight();
+      note(`page weight until settled: ${weightLine(weight, session.server!.url, 3)}`);
+      expect(weight.bytes).toBeLessThan(5 * 1024 * 1024);
     });
 
     it("the summary shows the core's macro F1s and VPR beside the paper's", async () => {
@@ -171,10 +123,7 @@ describe("the paper page (built site, plain static server, headless Chromium)", 
 
     it("screenshots in light and dark re-render without console errors", async () => {
       if (!page) throw new Error("the page did not open");
-      const watch = watchPage(page, guard!);
-      const shots = await screenshotBothSchemes(page, "paper-configured", watch);
-      note(`screenshots: ${shots.files.join(", ")}`);
-      expect(shots.afterSwitch).toEqual([]);
+      await expectBothSchemes(page, "paper-configured", watch, note);
     });
   });
 
@@ -186,8 +135,8 @@ describe("the paper page (built site, plain static server, headless Chromium)", 
       expect(text).toContain('"reference"');
       expect(await page.$('[data-testid="paper-summary"]')).toBeNull();
       expect(await page.$('[data-testid="paper-comparison"]')).toBeNull();
-      const shots = await screenshotBothSchemes(page, "paper-not-configured");
-      note(`screenshots: ${shots.files.join(", ")}`);
+      // No watch: the switch is not checked here, only drawn.
+      await expectBothSchemes(page, "paper-not-configured", undefined, note);
     } finally {
       await page.close();
     }

@@ -8,10 +8,9 @@
 //
 //   npx vitest run tests/e2e/probes.test.ts
 //   FETALCLIP_SITE_DIST=dist npx vitest run tests/e2e/probes.test.ts   # test an existing build
-import {readdirSync, readFileSync} from "node:fs";
-import {join} from "node:path";
+import {readFileSync} from "node:fs";
 import type {Page} from "playwright-core";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {
   checkProbesArtifact,
   checkSegmentationArtifact,
@@ -25,41 +24,14 @@ import {
   type ProbesArtifact,
   type SegmentationArtifact
 } from "../../src/lib/probeResults.js";
-import {assertChromium, launchChromium, serveStatic, type Browser, type StaticServer} from "./browser.js";
-import {buildSiteForRun, cellErrors, guardNetwork, screenshotBothSchemes, settlePage, watchPage, type BuiltSite, type NetworkGuard, type PageWatch} from "./site.js";
+import {buildLine, builtJson, expectBothSchemes, expectCleanSession, openPage, reporter, useBuiltSite, weightLine} from "./pageChecks.js";
 
 const PAGE = "probes.html";
 /** The page's whole load, artifacts, bundles and styles included, must stay under this. */
 const MAX_PAGE_BYTES = 3 * 1024 * 1024;
 
-const report: string[] = [];
-function note(line: string): void {
-  report.push(line);
-  console.log(`[probes] ${line}`);
-}
-
-/** An artifact of the built site: _file/data/<name>.<hash>.json. */
-function builtJson(dist: string, name: string): unknown {
-  const dir = join(dist, "_file", "data");
-  const pattern = new RegExp(`^${name.replace(/\./g, "\\.")}\\.[0-9a-f]{8}\\.json$`);
-  const found = readdirSync(dir).filter((f) => pattern.test(f));
-  if (found.length !== 1) throw new Error(`${dir}: expected one ${name}.<hash>.json, found ${found.join(", ") || "none"}`);
-  return JSON.parse(readFileSync(join(dir, found[0]!), "utf8"));
-}
-
-/** Bytes and requests of one page load (bodies plus headers). */
-function weigh(page: Page): {bytes: () => number; requests: () => number; largest: () => [string, number][]} {
-  const sizes = new Map<string, number>();
-  page.on("requestfinished", async (request) => {
-    const s = await request.sizes().catch(() => null);
-    sizes.set(request.url(), (s?.responseBodySize ?? 0) + (s?.responseHeadersSize ?? 0));
-  });
-  return {
-    bytes: () => [...sizes.values()].reduce((a, b) => a + b, 0),
-    requests: () => sizes.size,
-    largest: () => [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 4)
-  };
-}
+const report = reporter("probes");
+const note = report.note;
 
 declare global {
   interface Window {
@@ -86,59 +58,33 @@ async function linePaths(page: Page): Promise<number> {
 }
 
 describe("the Probes page (built site, plain static server, headless Chromium)", () => {
-  let site: BuiltSite | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
-  let guard: NetworkGuard | undefined;
-  let page: Page | undefined;
-  let watch: PageWatch | undefined;
   let probes: ProbesArtifact;
   let segmentation: SegmentationArtifact;
+  const session = useBuiltSite(report, {
+    built: (site) => {
+      note(buildLine(site));
+      probes = checkProbesArtifact(builtJson(site.dir, "probes.json"));
+      segmentation = checkSegmentationArtifact(builtJson(site.dir, "segmentation-probes.json"));
+      note(`artifact: ${probes.classification.length} classification and ${probes.chd.length} CHD reports (${probes.settings.mode} mode), ${segmentation.segmentation.length} segmentation reports; skipped ${JSON.stringify([...probes.skipped, ...segmentation.skipped])}`);
+    }
+  });
 
   function opened(): Page {
-    if (!page) throw new Error("the page did not open (see the first failing test)");
-    return page;
+    if (!session.page) throw new Error("the page did not open (see the first failing test)");
+    return session.page;
   }
 
-  beforeAll(async () => {
-    assertChromium();
-    site = await buildSiteForRun();
-    note(site.built ? `built the site in ${(site.ms / 1000).toFixed(1)} s` : `reusing the build ${site.dir}`);
-    probes = checkProbesArtifact(builtJson(site.dir, "probes"));
-    segmentation = checkSegmentationArtifact(builtJson(site.dir, "segmentation-probes"));
-    note(`artifact: ${probes.classification.length} classification and ${probes.chd.length} CHD reports (${probes.settings.mode} mode), ${segmentation.segmentation.length} segmentation reports; skipped ${JSON.stringify([...probes.skipped, ...segmentation.skipped])}`);
-    server = await serveStatic(site.dir, {isolated: false});
-    browser = await launchChromium({webgpu: false});
-    guard = await guardNetwork(browser.context);
-  }, 20 * 60_000);
-
-  afterAll(async () => {
-    await page?.close().catch(() => {});
-    await browser?.close();
-    await server?.close();
-    await site?.remove();
-    console.log(`[probes] summary:\n  ${report.join("\n  ")}`);
-  }, 60_000);
-
   it("loads with no console error or warning, no failed request and no request leaving localhost; page weight measured", async () => {
-    page = await browser!.newPage();
-    await page.setViewportSize({width: 1280, height: 1000});
-    watch = watchPage(page, guard!);
-    const weight = weigh(page);
-    const started = Date.now();
-    const response = await page.goto(server!.url + PAGE, {waitUntil: "domcontentloaded"});
-    expect(response?.status()).toBe(200);
-    const pending = await settlePage(page, 60_000);
-    await page.waitForFunction(() => window.__fetalclipProbes?.ready && document.querySelectorAll('[data-testid="segmentation-example"]').length > 0, null, {timeout: 30_000});
-    note(`settled in ${((Date.now() - started) / 1000).toFixed(2)} s`);
-    expect(pending).toEqual([]);
-    expect(await cellErrors(page)).toEqual([]);
-    expect(watch.issues()).toEqual([]);
+    const {weight: weigh} = await openPage(session, PAGE, {
+      ready: () => window.__fetalclipProbes?.ready && document.querySelectorAll('[data-testid="segmentation-example"]').length > 0,
+      note
+    });
     expect(probes.classification.length, "the demo model's two tasks").toBeGreaterThanOrEqual(2);
     expect(probes.chd.length).toBeGreaterThanOrEqual(1);
     expect(segmentation.segmentation.length).toBeGreaterThanOrEqual(1);
-    note(`page weight until settled: ${(weight.bytes() / 1024 / 1024).toFixed(2)} MB in ${weight.requests()} requests; largest: ${weight.largest().map(([u, b]) => `${u.replace(server!.url, "/")} ${(b / 1024).toFixed(0)} kB`).join(", ")}`);
-    expect(weight.bytes()).toBeLessThan(MAX_PAGE_BYTES);
+    const weight = await weigh();
+    note(`page weight until settled: ${weightLine(weight, session.server!.url)}`);
+    expect(weight.bytes).toBeLessThan(MAX_PAGE_BYTES);
   }, 120_000);
 
   it("the few-shot chart plots the core's series; toggling a class adds exactly that class's curve", async () => {
@@ -171,9 +117,7 @@ describe("the Probes page (built site, plain static server, headless Chromium)",
     const hook = await p.evaluate(() => ({task: window.__fetalclipProbes!.task, classes: window.__fetalclipProbes!.classes, series: window.__fetalclipProbes!.series}));
     expect(hook).toEqual({task, classes: ["abdomen", "heart"], series: two});
 
-    const shots = await screenshotBothSchemes(p, "probes-classes", watch);
-    note(`screenshots ${shots.files.join(", ")}`);
-    expect(shots.afterSwitch).toEqual([]);
+    await expectBothSchemes(p, "probes-classes", session.watch, note);
 
     await form.getByLabel("abdomen", {exact: true}).uncheck();
     expect(await plotted(p, task, ["heart"])).toEqual(fewShotSeries(probes.classification, task, ["heart"]));
@@ -235,7 +179,6 @@ describe("the Probes page (built site, plain static server, headless Chromium)",
     const chd = probes.chd[0]!.report.auroc!;
     const head = segmentation.segmentation[0]!.structures.find((s) => s.structure === "head")!;
     note(`${probes.classification[0]!.model}: six planes few-shot ${demo.curve.map((c) => `${c.patients}:${c.mean.toFixed(3)}±${c.std.toFixed(3)}`).join(" ")}; full macro F1 ${demo.full!.macroF1.toFixed(4)} (scored as zero-shot ${demo.full!.scoredAsZeroShot?.macroF1.toFixed(4)}, zero-shot ${demo.zeroShot?.macroF1.toFixed(4)}); CHD AUROC ${chd.auroc.toFixed(3)} [${chd.ci95.map((v) => v.toFixed(3)).join(", ")}]; head Dice ${head.dice.toFixed(3)} [${head.diceCi95.map((v) => v.toFixed(3)).join(", ")}], per image ${head.perImage.dice.toFixed(3)}`);
-    expect(watch!.issues(), "console errors, failed or external requests during the whole session").toEqual([]);
-    expect(await cellErrors(p)).toEqual([]);
+    await expectCleanSession(p, session.watch!);
   }, 60_000);
 });
