@@ -11,6 +11,7 @@ import type {StateDict} from "./checkpoint/stateDict.js";
 import {buildImageGraph, buildTextGraph} from "./onnx/clipGraphs.js";
 import {writeOnnx} from "./onnx/writeBundleGraphs.js";
 import {readOpenClipConfig} from "./openClipConfig.js";
+import {pidAlive} from "./processAlive.js";
 
 export const IMPORTER_VERSION = "fetalclip-explorer importer 1";
 
@@ -312,15 +313,6 @@ const CLEANUP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 /** Written first into every temporary import folder: only folders holding it are ever removed as stale. */
 const IMPORT_MARKER = ".fetalclip-import";
 
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /**
  * A process killed outright (SIGKILL, power loss) cannot clean up: the next import to the
  * same --out removes the temporary folders such runs left, when they carry this importer's
@@ -338,7 +330,7 @@ function removeStaleImports(outDir: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length));
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || processIsAlive(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || pidAlive(pid)) continue;
     const dir = join(parent, name);
     if (existsSync(join(dir, IMPORT_MARKER))) rmSync(dir, {recursive: true, force: true});
   }

@@ -37,6 +37,7 @@ import {
   type ChdDiagnosis,
   type PlannedChdSample
 } from "../src/lib/phantom/index.js";
+import {pidAlive} from "./processAlive.js";
 
 export const PHANTOM_MANIFEST_FORMAT = "fetalclip-explorer/phantom@1";
 /** The project's phantom folder (data/phantom under the repository root, gitignored). */
@@ -170,15 +171,6 @@ async function readManifest(outDir: string): Promise<PhantomManifest | null> {
     return JSON.parse(await readFile(join(outDir, "manifest.json"), "utf8")) as PhantomManifest;
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -73,6 +73,8 @@ function probeCode(): string[] {
 const SEGMENTATION_CODE = [
   "src/lib/probes/segmentation.ts",
   "src/lib/probes/segmentationMasks.ts",
+  "src/lib/image/masks.ts",
+  "loaders/maskImage.ts",
   "src/lib/random.ts",
   "src/lib/metrics.ts",
   "loaders/segmentation/segmentProbe.ts"

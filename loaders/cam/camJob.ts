@@ -22,6 +22,7 @@ import type {NodeModel} from "../nodeModel.js";
 import type {ExecutionProvider} from "../session.js";
 import {CAM_CACHE_DIR, CamCache, camCacheKeyInputs, type CamRecord} from "./camCache.js";
 import {structureMasks} from "./camMasks.js";
+import {formatDuration} from "../duration.js";
 
 export type CamTask = "planes" | "subplanes";
 export const CAM_TASKS: readonly CamTask[] = ["planes", "subplanes"];
@@ -74,14 +75,6 @@ function protocolOf(method: CamMethod, batch: number): Record<string, number | s
   return method === "scorecam"
     ? {scorecam: "pytorch-grad-cam 1.5.4 ScoreCAM (score_cam.py, base_cam.py)", target: "last block ln_1, class token dropped", batch, logitScale: FETALCLIP_LOGIT_SCALE, channelMaskEps: CHANNEL_MASK_EPS}
     : {similarity: "cosine(patch_embeds, class embedding), min-max", logitScale: FETALCLIP_LOGIT_SCALE};
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 /** The images to map: --ids (in order), else the split's first --limit images by id. */

@@ -34,7 +34,7 @@ export const GALLERY_SHEET_BITS = 4;
 const GALLERY_VERSION = 1;
 /** The modules whose code shapes the image sheet, and the masks: editing one rebuilds what it shapes. */
 const SHEET_CODE = ["src/lib/image/inputView.ts", "src/lib/image/resize.ts", "src/lib/image/pad.ts", "src/lib/image/crop.ts", "src/lib/image/convert.ts", "src/lib/image/thumbnail.ts"];
-const MASK_CODE = ["src/lib/camGallery.ts", "src/lib/cam/localisation.ts", "loaders/cam/camMasks.ts"];
+const MASK_CODE = ["src/lib/camGallery.ts", "src/lib/cam/localisation.ts", "src/lib/image/masks.ts", "loaders/cam/camMasks.ts", "loaders/maskImage.ts"];
 
 export interface BuiltCamGallery {
   entry: CamGalleryEntry;

@@ -9,6 +9,7 @@ import {closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, read
 import {join} from "node:path";
 import type {ModelManifest, ModelVariant} from "../../src/lib/bundle.js";
 import {CACHE_DIR} from "../paths.js";
+import {pidAlive} from "../processAlive.js";
 
 /** Default cache root (FETALCLIP_CACHE/embeddings). */
 export const EMBEDDING_CACHE_DIR = join(CACHE_DIR, "embeddings");
@@ -47,15 +48,6 @@ export function cacheKey(inputs: CacheKeyInputs): string {
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** A process's start time (clock ticks since boot, /proc/PID/stat field 22), so a reused pid is not taken for the lock's owner. */

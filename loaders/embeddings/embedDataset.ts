@@ -16,6 +16,7 @@ import {openDataset, type Dataset} from "../datasets/registry.js";
 import {CACHE_DIR} from "../paths.js";
 import type {ExecutionProvider} from "../session.js";
 import {EMBEDDING_CACHE_DIR, EmbeddingCache, cacheKeyInputs, removeStaleTemporaries, sha256Hex, writeFileAtomic, type CacheRecord} from "./cache.js";
+import {formatDuration} from "../duration.js";
 
 export const EMBEDDINGS_SUMMARY_FILE = "embeddings.json";
 export const EMBEDDINGS_SUMMARY_FORMAT = "fetalclip-explorer/embeddings-summary@1";
@@ -76,14 +77,6 @@ export interface EmbedDatasetResult {
 /** A 16-bit greyscale PNG (IHDR bit depth 16, colour type 0), read from its header. */
 function isGrey16Png(bytes: Uint8Array): boolean {
   return bytes.length > 25 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[24] === 16 && bytes[25] === 0;
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 /** Reads an image file within the size limit; the error says why in a few words. */

@@ -27,6 +27,7 @@ import {
   type StructureScores
 } from "../../src/lib/probes/segmentation.js";
 import {fillOutline, labelMask, maskToInputSize, outlinePixels} from "../../src/lib/image/masks.js";
+import type {SegmentationExample} from "../../src/lib/probeResults.js";
 import "../jpeg.js";
 import {readManifest as readBundleManifest} from "../bundles.js";
 import {openDataset, type Dataset} from "../datasets/registry.js";
@@ -74,15 +75,8 @@ export interface SegmentSplit {
   notes: string[];
 }
 
-export interface SegmentExample {
-  id: string;
-  structure: string;
-  dice: number;
-  size: number;
-  /** Base64 PNGs at the encoder's input size: the image as the encoder saw it (grey), the true mask and the predicted one (0/255), and the predicted probability (0-255). */
-  image: string;
-  mask: string;
-  prediction: string;
+/** An example as the site shows it (base64 PNGs at the encoder's input size), plus the predicted probability (0-255). */
+export interface SegmentExample extends SegmentationExample {
   probability: string;
 }
 
