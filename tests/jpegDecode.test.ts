@@ -11,6 +11,7 @@ import "../loaders/jpeg.js";
 import {toRgb8} from "../src/lib/image/convert.js";
 import {decodeImage} from "../src/lib/image/decode.js";
 import {repoRoot} from "./shared.js";
+import {absDiff} from "./support/absDiff.js";
 
 const DIR = join(repoRoot, "tests", "fixtures", "jpeg");
 const CASES = readdirSync(DIR)
@@ -19,15 +20,6 @@ const CASES = readdirSync(DIR)
 const jpegBytes = (name: string) => new Uint8Array(readFileSync(join(DIR, `${name}.jpg`)));
 const pilPixels = (name: string) => decodePng(readFileSync(join(DIR, `${name}.png`))).data as Uint8Array;
 
-function absDiff(a: Uint8Array, b: Uint8Array): {max: number; mean: number} {
-  let max = 0, sum = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    max = Math.max(max, d);
-    sum += d;
-  }
-  return {max, mean: sum / a.length};
-}
 
 describe("decodeImage on JPEG vs PIL's decode", () => {
   it("has the fixtures: 4:2:0, 4:2:2, 4:4:4, 1x2, 4x1, progressive, grey, odd sizes, colour edges, restarts, arithmetic", () => {

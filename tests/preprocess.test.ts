@@ -13,6 +13,7 @@ import type {Rgb8Image} from "../src/lib/image/raster.js";
 import {resampleBicubic8, resizeBicubic, resizeShorterSide} from "../src/lib/image/resize.js";
 import {preprocessBatch, preprocessImage} from "../src/lib/preprocess.js";
 import {describeShared, sharedPath} from "./shared.js";
+import {absDiff} from "./support/absDiff.js";
 
 const SPEC = {size: 224, mean: OPENAI_CLIP_MEAN, std: OPENAI_CLIP_STD};
 
@@ -190,15 +191,7 @@ describeShared("preprocessImage vs the tensors open_clip fed the model", () => {
     const b = readFileSync(`${dir}/${name}.input.f32`);
     return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   };
-  const diff = (a: Float32Array, b: Float32Array) => {
-    let max = 0, sum = 0;
-    for (let i = 0; i < a.length; i++) {
-      const d = Math.abs(a[i]! - b[i]!);
-      max = Math.max(max, d);
-      sum += d;
-    }
-    return {max, mean: sum / a.length};
-  };
+  const diff = absDiff;
 
   for (const {image, pixel_mean, pixel_std, pixel_first} of expected.images) {
     it(`${image}: our tensor equals open_clip's bit for bit (max and mean |diff| = 0)`, () => {

@@ -15,6 +15,7 @@ import siteConfig from "../../observablehq.config.js";
 import {clearStalePaperReferenceCache} from "../../loaders/paperReference.js";
 import {clearStaleResultsCache} from "../../loaders/results/staleCache.js";
 import {repoRoot, sharedPath} from "../shared.js";
+import {pidAlive} from "../../loaders/processAlive.js";
 
 /** Where the page screenshots go (gitignored); FETALCLIP_SCREENSHOTS overrides. */
 export const SCREENSHOT_DIR = resolve(process.env.FETALCLIP_SCREENSHOTS ?? join(repoRoot, "tests", "e2e", "screenshots"));
@@ -145,15 +146,6 @@ export async function buildSite(
   return {dir: output, built: true, ms: Date.now() - started, remove};
 }
 
-/** Whether process `pid` is alive (signal 0 probes without signalling). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 const RUN_SITE_PREFIX = "fetalclip-site-run-";
 
