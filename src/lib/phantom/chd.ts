@@ -7,7 +7,7 @@
 
 import {createRng, hashSeed} from "../random.js";
 import {CHD_DIAGNOSES, drawFourChamberHeart, planFourChamberView, type ChdDiagnosis, type FourChamberHeart} from "./anatomy/fourChamber.js";
-import {DEFAULT_SPLIT_SHARES, type PlannedSample, type Split} from "./dataset.js";
+import {allocate, DEFAULT_SPLIT_SHARES, type PlannedSample, type Split} from "./dataset.js";
 import {renderLayout, validateSpec} from "./generate.js";
 import {samplePatient, type PatientOptions} from "./patient.js";
 import {DEFAULT_IMAGE_SIZE, type PhantomSample, type PhantomSpec} from "./types.js";
@@ -43,17 +43,6 @@ export interface ChdDatasetOptions extends PatientOptions {
   imagesPerPatient?: readonly [number, number];
   splitShares?: Readonly<Record<Split, number>>;
   shares?: Readonly<Record<ChdDiagnosis, number>>;
-}
-
-/** Largest-remainder allocation of `count` items over shares (as dataset.ts). */
-function allocate(count: number, shares: readonly number[]): number[] {
-  const total = shares.reduce((s, x) => s + x, 0);
-  const exact = shares.map((s) => (count * s) / total);
-  const out = exact.map(Math.floor);
-  let left = count - out.reduce((s, x) => s + x, 0);
-  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((p, q) => q[0] - p[0] || p[1] - q[1]);
-  for (let k = 0; left > 0; k++, left--) out[order[k % order.length]![1]]! += 1;
-  return out;
 }
 
 /** Plans the CHD set; the same options always give the same plan. Patient ids are C00001, C00002, ... */

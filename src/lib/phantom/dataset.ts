@@ -43,8 +43,8 @@ export interface PlannedSample extends PhantomSpec {
   split: Split;
 }
 
-/** Largest-remainder allocation of `count` items over shares. */
-function allocate(count: number, shares: readonly number[]): number[] {
+/** Largest-remainder allocation of `count` items over shares (the phantom sets' class and split counts). */
+export function allocate(count: number, shares: readonly number[]): number[] {
   const total = shares.reduce((s, x) => s + x, 0);
   const exact = shares.map((s) => (count * s) / total);
   const out = exact.map(Math.floor);

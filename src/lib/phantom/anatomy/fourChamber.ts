@@ -19,6 +19,7 @@ import {ellipse, intersect, offset, outline, tube, type Shape} from "../shapes.j
 import {ECHO} from "../tissueMap.js";
 import type {PhantomPatient} from "../types.js";
 import type {AnatomyLayout} from "./layout.js";
+import {placeHeart} from "./heart.js";
 import {drawRibs, drawSpineSection, drawTrunkSection, planTorso, torsoLayout} from "./torso.js";
 
 export const CHD_DIAGNOSES = ["normal", "vsd", "hlhs"] as const;
@@ -94,21 +95,10 @@ export function drawFourChamberHeart(diagnosis: ChdDiagnosis, rng: Rng): FourCha
 function drawHeart(scene: Scene, chest: Frame, spec: FourChamberHeart, rng: Rng): void {
   const {map} = scene;
   const L = CHD_MASK_LABELS;
-  const r = Math.sqrt(chest.a * chest.b);
-  // Placement as the default heart plane: left-anterior in the chest, apex towards the left anterior wall at ~45 degrees.
-  const c = toPx(chest, rng.uniform(0.05, 0.18), rng.uniform(0.12, 0.22));
-  const axisAngle = rng.uniform(0.6, 0.95);
-  const apexDir = toPx(chest, 0.1 + Math.cos(axisAngle), 0.17 + Math.sin(axisAngle) * (chest.a / chest.b));
-  const angle = Math.atan2(apexDir.y - c.y, apexDir.x - c.x);
-  const length = r * rng.uniform(0.56, 0.64);
-  const width = length * rng.uniform(0.72, 0.82);
-  const probe = toPx({cx: c.x, cy: c.y, angle, a: length, b: width, mirror: 1}, 0, 1);
-  const front = toPx(chest, 1, 0);
-  const back = toPx(chest, -1, 0);
-  const towardsFront = (probe.x - c.x) * (front.x - back.x) + (probe.y - c.y) * (front.y - back.y) > 0;
-  // +u towards the apex; +v anterior: right ventricle and atrium at +v, left chambers at -v.
-  const h: Frame = {cx: c.x, cy: c.y, angle, a: length, b: width, mirror: towardsFront ? 1 : -1};
-  const heart = ellipse(c.x, c.y, length, width, angle);
+  // Placed as the default heart plane's heart: +u towards the apex; +v anterior (right chambers).
+  const h = placeHeart(chest, rng);
+  const {angle, a: length, b: width} = h;
+  const heart = ellipse(h.cx, h.cy, length, width, angle);
   map.paint(heart, {...soft(scene, ECHO.myocardium, 0.2, L.heart), echo: textured(scene, ECHO.myocardium, 0.25, 4), softPx: 1.2});
   map.paint(outline(heart, 1.3), {echo: 0.6});
 

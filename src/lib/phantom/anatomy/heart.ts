@@ -17,8 +17,12 @@ import {drawRibs, drawSpineSection, drawTrunkSection, planTorso, torsoLayout} fr
 /** Thoracic / abdominal circumference ratio, about 0.89 through the 2nd and 3rd trimesters (Chitkara et al., AJOG 1987;156:1069). */
 const THORAX_TO_AC = 0.89;
 
-function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
-  const {map} = scene;
+/**
+ * Where a four-chamber heart sits in the chest (shared by the default heart plane and the CHD
+ * set): its frame, +u towards the apex and +v anterior (right ventricle and atrium at +v, left
+ * chambers at -v); a = half-length, b = half-width.
+ */
+export function placeHeart(chest: Frame, rng: Rng): Frame {
   const r = Math.sqrt(chest.a * chest.b);
   // Heart centre left-anterior of the chest centre; long axis towards the left anterior chest wall.
   const c = toPx(chest, rng.uniform(0.05, 0.18), rng.uniform(0.12, 0.22));
@@ -32,9 +36,13 @@ function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
   const front = toPx(chest, 1, 0);
   const back = toPx(chest, -1, 0);
   const towardsFront = (probe.x - c.x) * (front.x - back.x) + (probe.y - c.y) * (front.y - back.y) > 0;
-  const h: Frame = {cx: c.x, cy: c.y, angle, a: length, b: width, mirror: towardsFront ? 1 : -1};
-  // +v of h is anterior: right ventricle and right atrium at +v, left chambers at -v.
-  const heart = ellipse(c.x, c.y, length, width, angle);
+  return {cx: c.x, cy: c.y, angle, a: length, b: width, mirror: towardsFront ? 1 : -1};
+}
+
+function drawFourChambers(scene: Scene, chest: Frame, rng: Rng): void {
+  const {map} = scene;
+  const h = placeHeart(chest, rng);
+  const heart = ellipse(h.cx, h.cy, h.a, h.b, h.angle);
   map.paint(heart, {...soft(scene, ECHO.myocardium, 0.2, MASK_LABELS.heart), echo: textured(scene, ECHO.myocardium, 0.25, 4), softPx: 1.2});
   map.paint(outline(heart, 1.3), {echo: 0.6});
   const chamber = {...fluid(), softPx: 1.3};
