@@ -9,7 +9,7 @@ import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {pathToFileURL} from "node:url";
-import {deflateSync, gzipSync} from "node:zlib";
+import {crc32, deflateSync, gzipSync} from "node:zlib";
 import {encode as encodePng} from "fast-png";
 import {unzipSync, zipSync, type Zippable} from "fflate";
 import {afterAll, beforeAll, describe, expect, test} from "vitest";
@@ -195,17 +195,8 @@ function pngChunk(type: string, data: Uint8Array): Buffer {
   length.writeUInt32BE(data.length);
   const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
   const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlibCrc32(body));
+  crc.writeUInt32BE(crc32(body) >>> 0);
   return Buffer.concat([length, body, crc]);
-}
-
-function zlibCrc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
 }
 
 /** A valid greyscale PNG of width x height zero pixels whose IDAT is one deflate stream of all rows. */
