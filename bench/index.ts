@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{run: (args: string[]) => Promise<vo
   "embeddings-page": () => import("./embeddingsPage.js"),
   umap: () => import("./umap.js"),
   probes: () => import("./probes.js"),
+  augment: () => import("./augment.js"),
   cam: () => import("./cam.js")
 };
 

@@ -41,21 +41,33 @@ export const PROBE_DATASETS = {phantom: {name: "phantom", dataset: "phantom"}, c
  * How the page's probes run. Paper mode (AdamW, 5 folds x 5 runs, 5 support sets x 5 runs)
  * takes about a minute per model on the phantom with the demo bundle on 2 busy cores;
  * FETALCLIP_PROBE_MODE=fast runs the L-BFGS logistic regression instead (about half).
+ * FETALCLIP_PROBE_AUGMENT=paper (5 copies full data, 10 few-shot) or N trains on augmented
+ * copies as FetalCLIP's notebooks do; they are embedded once and cached.
  */
 export function pageProbeSettings(env: NodeJS.ProcessEnv = process.env): ProbesArtifact["settings"] {
   const mode = env.FETALCLIP_PROBE_MODE === "fast" ? "fast" : "paper";
   if (env.FETALCLIP_PROBE_MODE && env.FETALCLIP_PROBE_MODE !== mode) throw new Error(`FETALCLIP_PROBE_MODE=${env.FETALCLIP_PROBE_MODE}: expected paper or fast`);
+  const augmentText = env.FETALCLIP_PROBE_AUGMENT?.trim();
+  let augment: ProbesArtifact["settings"]["augment"] = null;
+  if (augmentText && augmentText !== "0" && augmentText !== "none") {
+    const n = Number(augmentText);
+    if (augmentText !== "paper" && !(Number.isInteger(n) && n > 0 && n <= 100)) throw new Error(`FETALCLIP_PROBE_AUGMENT=${augmentText}: expected paper, none or a number of copies from 1 to 100`);
+    augment = augmentText === "paper" ? {full: 5, fewShot: 10, seed: 0} : {full: n, fewShot: n, seed: 0};
+  }
+  const augmentNote = augment
+    ? `; trained on ${augment.full} (full data) and ${augment.fewShot} (few-shot) augmented copies of each training image, validated and tested on the images as they are, all through the probing notebooks' pipeline (OpenCV bicubic resize)`
+    : "; no augmentation";
   return {
     mode,
     seed: 0,
     runs: 5,
-    augment: 0,
+    augment,
     resamples: 2000,
     segmentationExamples: SEGMENTATION_EXAMPLES,
     note:
       mode === "paper"
-        ? "paper mode: one linear layer, AdamW (lr 3e-4, weight decay 0.01), the epoch with the lowest validation loss kept; full data batch 64, 50 epochs, 5 folds x 5 runs; few-shot batch 16, 100 epochs (lr 1e-4 for brain sub-planes), 5 support sets x 5 runs; no augmentation"
-        : "fast mode: multinomial logistic regression with an L2 penalty chosen on the validation patients, solved by L-BFGS; one fit per fold and per support set (deterministic); no augmentation"
+        ? `paper mode: one linear layer, AdamW (lr 3e-4, weight decay 0.01), the epoch with the lowest validation loss kept; full data batch 64, 50 epochs, 5 folds x 5 runs; few-shot batch 16, 100 epochs (lr 1e-4 for brain sub-planes), 5 support sets x 5 runs${augmentNote}`
+        : `fast mode: multinomial logistic regression with an L2 penalty chosen on the validation patients, solved by L-BFGS; one fit per fold and per support set (deterministic)${augmentNote}`
   };
 }
 
@@ -67,7 +79,8 @@ const SEGMENTATION_RESAMPLES = 1000;
 /** The code that shapes a probe report: editing one of these recomputes the cached results. */
 function probeCode(): string[] {
   const core = readdirSync(join(REPO_ROOT, "src", "lib", "probes")).filter((f) => f.endsWith(".ts") && !f.startsWith("segmentation")).sort();
-  return [...core.map((f) => `src/lib/probes/${f}`), "src/lib/metrics.ts", "src/lib/random.ts", "src/lib/prompts.ts", "src/lib/tasks/zeroShot.ts", "loaders/probes.ts"];
+  const augment = ["augment.ts", "clahe.ts", "colorJitter.ts", "warpAffine.ts", "resizeCubicCv.ts", "probeInput.ts"].filter((f) => existsSync(join(REPO_ROOT, "src", "lib", "image", f)));
+  return [...core.map((f) => `src/lib/probes/${f}`), ...augment.map((f) => `src/lib/image/${f}`), "src/lib/metrics.ts", "src/lib/random.ts", "src/lib/prompts.ts", "src/lib/tasks/zeroShot.ts", "loaders/probes.ts"];
 }
 
 const SEGMENTATION_CODE = [
@@ -103,7 +116,7 @@ export async function probeEntry(model: ConfiguredModel, dataset: ConfiguredData
   const job = table ? {out: table} : await ensureEmbeddings(model, dataset, {log});
   const key = hex(
     createHash("sha256")
-      .update(`probe-results@${RESULTS_VERSION} code ${sourceKey(probeCode())}\n${task}\n${JSON.stringify({mode: settings.mode, seed: settings.seed, runs: settings.runs, resamples: settings.resamples})}\n`)
+      .update(`probe-results@${RESULTS_VERSION} code ${sourceKey(probeCode())}\n${task}\n${JSON.stringify({mode: settings.mode, seed: settings.seed, runs: settings.runs, resamples: settings.resamples, ...(settings.augment ? {augment: settings.augment} : {})})}\n`)
       .update(readFileSync(job.out))
   );
   const dir = join(PROBE_RESULTS_DIR, dataset.name, model.name);
@@ -112,7 +125,8 @@ export async function probeEntry(model: ConfiguredModel, dataset: ConfiguredData
     log(`probes ${dataset.name}/${model.name} ${task}: cached (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     return {model: model.name, dataset: dataset.name, task, report: hit};
   }
-  const report = await probeConfigured(model, dataset, {label: task, mode: settings.mode, seed: settings.seed, runs: settings.runs, resamples: settings.resamples, log: () => {}});
+  const augment = settings.augment ? {augment: {full: settings.augment.full, fewShot: settings.augment.fewShot}, augmentSeed: settings.augment.seed} : {};
+  const report = await probeConfigured(model, dataset, {label: task, mode: settings.mode, seed: settings.seed, runs: settings.runs, resamples: settings.resamples, ...augment, log: settings.augment ? log : () => {}});
   const {embeddings, ...rest} = report;
   const stored: StoredProbeReport = {...rest, embeddings: {rows: embeddings.rows, embedDim: embeddings.embedDim, model: model.name, dataset: dataset.name}};
   store(dir, `probe-${task}`, key, stored);

@@ -2,19 +2,22 @@
 // the embedding store for a model and a dataset), FetalCLIP's released split files, and
 // the zero-shot reference scored with the model's text encoder on the probe's test rows.
 // `fetalclip probe` and the Probes page's data loader call probeJob / probeConfigured.
+// With augmentation, the table is the probing pipeline's (embed-dataset --augment): the
+// training pool's images (not the test patients') get their augmented copies embedded.
 import {existsSync, readFileSync, statSync} from "node:fs";
 import {basename, isAbsolute, resolve} from "node:path";
 import {MODEL_VARIANTS, type ModelVariant} from "../src/lib/bundle.js";
 import {decodeEmbeddingTable, EMBEDDINGS_META, type EmbeddingTableData} from "../src/lib/embeddingTable.js";
 import {JsonFormatError, parseJsonStrict} from "../src/lib/json.js";
 import {parseSplitFile, type FewShotSupports, type PatientFold, type SplitFile} from "../src/lib/probes/patientSplits.js";
-import {runProbe, type ProbeOptions, type ProbeReport, type ZeroShotReference} from "../src/lib/probes/probe.js";
+import {OFFICIAL_AUGMENT_COPIES, probeTrainingPool, runProbe, type ProbeOptions, type ProbeReport, type ZeroShotReference} from "../src/lib/probes/probe.js";
 import {zeroShotReference, zeroShotSetup} from "../src/lib/probes/zeroShotReference.js";
 import {BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_PROMPTS} from "../src/lib/prompts.js";
 import {promptClassEmbeddings} from "../src/lib/tasks/zeroShot.js";
 import {readManifest} from "./bundles.js";
-import {isRegisteredDataset} from "./datasets/registry.js";
+import {isRegisteredDataset, openDataset} from "./datasets/registry.js";
 import {cacheKey, cacheKeyInputs} from "./embeddings/cache.js";
+import {augmentFolder, defaultEmbeddingsDir, embedDataset, metadataTable, type EmbedDatasetResult} from "./embeddings/embedDataset.js";
 import {ensureEmbeddings} from "./embeddings/store.js";
 import {loadNodeModel} from "./nodeModel.js";
 import {MODELS_DIR} from "./paths.js";
@@ -142,7 +145,35 @@ export async function zeroShotFor(table: EmbeddingTableData, label: string, mode
   return (rows) => zeroShotReference(table, rows, setup, classEmbeds);
 }
 
-export interface ProbeJobOptions extends Omit<ProbeOptions, "splits" | "zeroShot" | "source"> {
+/**
+ * `--augment`: "paper" (5 copies per training image for the full-data probe, 10 for the
+ * few-shot curve, as FetalCLIP's notebooks), a number N (N for both), or the two counts.
+ */
+export type AugmentChoice = number | "paper" | {full: number; fewShot: number};
+
+export function augmentCopies(choice: AugmentChoice): {full: number; fewShot: number} {
+  if (choice === "paper") return {...OFFICIAL_AUGMENT_COPIES};
+  if (typeof choice === "number") return {full: choice, fewShot: choice};
+  return {...choice};
+}
+
+/** The augmented copies of each training image of one task, made through the store (the cache keeps every copy). */
+export async function ensureAugmentedEmbeddings(
+  model: ConfiguredModel,
+  dataset: ConfiguredDataset,
+  probe: Omit<ProbeOptions, "augment">,
+  augment: {copies: number; seed?: string | number},
+  log: (m: string) => void
+): Promise<EmbedDatasetResult> {
+  const opened = openDataset(dataset.dataset);
+  const only = probeTrainingPool(metadataTable(opened), {...probe, source: dataset.name});
+  const base = defaultEmbeddingsDir(dataset.name, model.name);
+  const outDir = `${base}/probe-${probe.label.replace(/[^A-Za-z0-9._-]/g, "_")}-${augmentFolder(augment)}`;
+  log(`probe: ${only.size} training-pool images of ${opened.images.length} get ${augment.copies} augmented copies each (test patients' images are embedded as they are)`);
+  return embedDataset({log, progressSeconds: 5, model: model.dir, dataset: opened, variant: model.variant, outDir, augment: {...augment, only}});
+}
+
+export interface ProbeJobOptions extends Omit<ProbeOptions, "splits" | "zeroShot" | "source" | "augment"> {
   /** An embeddings.arrow; or `model` + `dataset` to make it through the embedding store. */
   embeddings?: string;
   model?: string;
@@ -153,10 +184,19 @@ export interface ProbeJobOptions extends Omit<ProbeOptions, "splits" | "zeroShot
   testSplit?: string;
   /** Score the zero-shot reference when a model is known (default true). */
   zeroShot?: boolean;
+  /** Train on augmented copies (the probing notebooks' pipeline): see AugmentChoice. */
+  augment?: AugmentChoice;
+  /** Seed of the augmentation draws (default 0). */
+  augmentSeed?: string | number;
 }
 
 export interface ProbeJobReport extends ProbeReport {
   embeddings: {file: string; rows: number; embedDim: number; model: string | null; dataset: string | null};
+  /**
+   * The probing pipeline's table (OpenCV resize, as the notebooks): copies per training
+   * image used, their seed and the augmentation; null for the standard embeddings.
+   */
+  augmentation: {full: number; fewShot: number; seed: string; pipeline: string; spec: unknown} | null;
 }
 
 /** `fetalclip probe`: the probe report of one task of an embedding table. */
@@ -167,30 +207,58 @@ export async function probeJob(options: ProbeJobOptions): Promise<ProbeJobReport
   const splits = splitsFromFiles(options.splitFiles ?? [], options.testSplit);
   let file: string;
   let model: ConfiguredModel | null = options.model ? configuredModel(options.model, options.variant) : null;
+  const augment = options.augment === undefined ? undefined : augmentCopies(options.augment);
+  const {embeddings: _e, model: _m, dataset: _d, variant: _v, splitFiles: _s, testSplit: _t, augment: _a, augmentSeed: _as, zeroShot: _z, ...probe} = options;
   if (options.embeddings) {
     file = resolve(options.embeddings);
+  } else if (augment) {
+    const job = await ensureAugmentedEmbeddings(model!, configuredDataset(options.dataset!), {...probe, splits}, {copies: Math.max(augment.full, augment.fewShot), seed: options.augmentSeed}, log);
+    if (job.failed.length > 0) log(`probe: ${job.failed.length} of ${job.images} images could not be embedded and are left out`);
+    file = job.out;
   } else {
     const job = await ensureEmbeddings(model!, configuredDataset(options.dataset!), {log});
     if (job.failed.length > 0) log(`probe: ${job.failed.length} of ${job.images} images could not be embedded and are left out`);
     file = job.out;
   }
   const table = readEmbeddingsFile(file, options.embeddings ? "--embeddings" : "embeddings");
+  if (options.embeddings && augment && !table.columns.some((c) => c.name === "augmentation")) {
+    throw new Error(`--augment: ${file} holds no augmented copies; give --model and --dataset instead of --embeddings (the copies are embedded and cached), or make the table with \`fetalclip embed-dataset --augment N\``);
+  }
   model ??= tableModel(table);
   const zeroShot = options.zeroShot !== false && model ? await zeroShotFor(table, options.label, model, log) : null;
-  const report = runProbe(table, {...options, splits, zeroShot, source: file, log});
+  const report = runProbe(table, {...probe, splits, zeroShot, source: file, log, ...(augment ? {augment} : {})});
   return {
     ...report,
-    embeddings: {file, rows: table.ids.length, embedDim: table.embedDim, model: table.metadata[EMBEDDINGS_META.model] ?? null, dataset: table.metadata[EMBEDDINGS_META.dataset] ?? null}
+    embeddings: {file, rows: table.ids.length, embedDim: table.embedDim, model: table.metadata[EMBEDDINGS_META.model] ?? null, dataset: table.metadata[EMBEDDINGS_META.dataset] ?? null},
+    augmentation: augmentationOf(table, report)
   };
+}
+
+/** What the report's training sets were made of, from the table's metadata: the page and the note say it. */
+function augmentationOf(table: EmbeddingTableData, report: ProbeReport): ProbeJobReport["augmentation"] {
+  const copies = report.protocol.augment;
+  const pipeline = table.metadata[EMBEDDINGS_META.pipeline];
+  if (!pipeline?.startsWith("fetalclip-probe-input/")) return null;
+  let spec: unknown = null;
+  try {
+    spec = JSON.parse(table.metadata[EMBEDDINGS_META.augmentation] ?? "null");
+  } catch {
+    spec = null;
+  }
+  return {full: copies.full, fewShot: copies.fewShot, seed: table.metadata[EMBEDDINGS_META.augmentSeed] ?? "0", pipeline, spec};
 }
 
 /** The Probes page's loader: one task for a configured model and dataset (through the embedding store). */
 export async function probeConfigured(model: ConfiguredModel, dataset: ConfiguredDataset, options: Omit<ProbeJobOptions, "embeddings" | "model" | "dataset" | "variant">): Promise<ProbeJobReport> {
   const log = options.log ?? (() => {});
-  const job = await ensureEmbeddings(model, dataset, {log});
-  const table = readEmbeddingsFile(job.out, "embeddings");
+  const {splitFiles: _s, testSplit: _t, augment: choice, augmentSeed, zeroShot: _z, ...probe} = options;
   const splits = splitsFromFiles(options.splitFiles ?? [], options.testSplit);
+  const augment = choice === undefined ? undefined : augmentCopies(choice);
+  const job = augment
+    ? await ensureAugmentedEmbeddings(model, dataset, {...probe, splits}, {copies: Math.max(augment.full, augment.fewShot), seed: augmentSeed}, log)
+    : await ensureEmbeddings(model, dataset, {log});
+  const table = readEmbeddingsFile(job.out, "embeddings");
   const zeroShot = options.zeroShot !== false ? await zeroShotFor(table, options.label, model, log) : null;
-  const report = runProbe(table, {...options, splits, zeroShot, source: job.out, log});
-  return {...report, embeddings: {file: job.out, rows: table.ids.length, embedDim: table.embedDim, model: model.name, dataset: dataset.name}};
+  const report = runProbe(table, {...probe, splits, zeroShot, source: job.out, log, ...(augment ? {augment} : {})});
+  return {...report, embeddings: {file: job.out, rows: table.ids.length, embedDim: table.embedDim, model: model.name, dataset: dataset.name}, augmentation: augmentationOf(table, report)};
 }

@@ -1,6 +1,6 @@
 // `fetalclip embed-dataset`: a dataset's embeddings through the cache into OUT/embeddings.arrow.
 import type {Command} from "commander";
-import {epOption, positiveInt, seconds, variantOption} from "./options.js";
+import {epOption, nonNegativeInt, positiveInt, seconds, seedValue, variantOption} from "./options.js";
 
 export function registerEmbedDataset(program: Command): void {
   program
@@ -14,6 +14,8 @@ export function registerEmbedDataset(program: Command): void {
     .option("--threads <n>", "cpu threads", positiveInt)
     .option("--limit <n>", "only the first N images by id", positiveInt)
     .option("--patch-tokens", "also keep and write the projected patch tokens (float16)", false)
+    .option("--augment <n>", "FetalCLIP's probing pipeline (OpenCV bicubic resize) plus N seeded augmented copies of every image (colour jitter, CLAHE, shift, rotation), one row each; default folder .../augmented-N-seed-S", nonNegativeInt)
+    .option("--augment-seed <seed>", "seed of the augmentation draws", seedValue, 0)
     .option("--progress <seconds>", "seconds between progress lines on stderr (0: one per batch)", seconds, 1)
     .addOption(variantOption())
     .addOption(epOption())
@@ -22,10 +24,11 @@ export function registerEmbedDataset(program: Command): void {
       const log = (m: string) => process.stderr.write(`${m}\n`);
       const result = await embedDataset({
         model: opts.model, dataset: opts.dataset, outDir: opts.out, cacheDir: opts.cache, batch: opts.batch, threads: opts.threads, limit: opts.limit,
-        patchTokens: opts.patchTokens, progressSeconds: opts.progress, variant: opts.variant, ep: opts.ep, log
+        patchTokens: opts.patchTokens, progressSeconds: opts.progress, variant: opts.variant, ep: opts.ep, log,
+        ...(opts.augment !== undefined ? {augment: {copies: opts.augment, seed: opts.augmentSeed}} : {})
       });
-      process.stdout.write(JSON.stringify({images: result.images, embedded: result.embedded, cached: result.cached, failed: result.failed, out: result.out}) + "\n");
-      log(`embed-dataset: ${result.out} (${result.images - result.failed.length} rows) in ${result.seconds.toFixed(1)} s`);
+      process.stdout.write(JSON.stringify({images: result.images, rows: result.rows, embedded: result.embedded, cached: result.cached, failed: result.failed, out: result.out}) + "\n");
+      log(`embed-dataset: ${result.out} (${result.rows} rows) in ${result.seconds.toFixed(1)} s`);
       if (result.failed.length > 0) {
         log(`embed-dataset: ${result.failed.length} of ${result.images} images failed (listed under "failed")`);
         process.exitCode = 1;

@@ -10,6 +10,14 @@ function shotList(value: string): number[] {
   return [...new Set(counts)].sort((a, b) => a - b);
 }
 
+/** --augment: "paper" (5 copies for the full-data probe, 10 for few-shot) or N copies for both. */
+function augmentValue(value: string): number | "paper" {
+  if (value === "paper") return "paper";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`expected paper or a number of copies from 0 to 100, got "${value}"`);
+  return n;
+}
+
 function fraction(value: string): number {
   const n = Number(value);
   if (!(n > 0 && n < 1)) throw new Error(`expected a fraction between 0 and 1, got "${value}"`);
@@ -38,13 +46,16 @@ export function registerProbe(program: Command): void {
     .option("--no-full", "skip the full-data probe")
     .option("--no-curve", "skip the few-shot curve")
     .option("--no-zero-shot", "do not score the zero-shot reference")
+    .option("--augment <n|paper>", "train on augmented copies, as FetalCLIP's notebooks (paper: 5 per image for the full-data probe, 10 for few-shot); the copies are embedded and cached with --model/--dataset, or read from an embed-dataset --augment table", augmentValue)
+    .option("--augment-seed <seed>", "seed of the augmentation draws", seedValue, 0)
     .action(async (opts) => {
       const {probeJob} = await import("../probes.js");
       const log = (m: string) => process.stderr.write(`${m}\n`);
       const report = await probeJob({
         embeddings: opts.embeddings, model: opts.model, dataset: opts.dataset, variant: opts.variant, label: opts.label, group: opts.group,
         splitFiles: opts.splits, testSplit: opts.testSplit, shots: opts.shots, runs: opts.runs, seed: opts.seed, mode: opts.mode,
-        positive: opts.positive, testFraction: opts.testFraction, folds: opts.folds, full: opts.full, curve: opts.curve, zeroShot: opts.zeroShot, log
+        positive: opts.positive, testFraction: opts.testFraction, folds: opts.folds, full: opts.full, curve: opts.curve, zeroShot: opts.zeroShot,
+        augment: opts.augment, augmentSeed: opts.augmentSeed, log
       });
       process.stdout.write(JSON.stringify(report) + "\n");
       log(`probe ${report.label} (${report.mode}): full macro F1 ${report.full ? report.full.macroF1.toFixed(3) : "-"}, ${report.curve.length} curve points, ${report.seconds.toFixed(1)} s`);

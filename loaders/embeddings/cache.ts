@@ -30,6 +30,8 @@ export interface CacheKeyInputs {
   variant: ModelVariant;
   preprocess: ModelManifest["image"];
   embedDim: number;
+  /** Another image pipeline than the model's own (the probing notebooks': OpenCV resize, augmentation); absent for the standard one, so its keys never change. */
+  pipeline?: {name: string; augmentation: unknown};
 }
 
 export function cacheKeyInputs(manifest: ModelManifest, variant: ModelVariant): CacheKeyInputs {

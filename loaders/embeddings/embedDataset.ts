@@ -1,13 +1,19 @@
 // The embedding job: every image of a dataset through a bundle's image encoder, with
 // the content-addressed cache in between, into OUT/embeddings.arrow. Images already in
 // the cache are not embedded again; when all are, no model is loaded at all. Bad
-// images are reported with the reason and skipped.
+// images are reported with the reason and skipped. With `augment`, the images go
+// through FetalCLIP's probing pipeline instead (OpenCV bicubic resize) and each also
+// gives N seeded augmented copies, one table row per copy, cached like any embedding.
 import {randomBytes} from "node:crypto";
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync} from "node:fs";
 import {join, resolve} from "node:path";
 import type {ModelManifest, ModelVariant} from "../../src/lib/bundle.js";
-import {decodeEmbeddingTable, EMBEDDINGS_FILE, EMBEDDINGS_FORMAT, EMBEDDINGS_META, encodeEmbeddingTable, type EmbeddingTableColumn} from "../../src/lib/embeddingTable.js";
+import {decodeEmbeddingTable, EMBEDDINGS_FILE, EMBEDDINGS_FORMAT, EMBEDDINGS_META, encodeEmbeddingTable, type EmbeddingTableColumn, type EmbeddingTableData} from "../../src/lib/embeddingTable.js";
 import {preprocessImage} from "../../src/lib/preprocess.js";
+import {OFFICIAL_PROBE_AUGMENTATION, PROBE_PIPELINE, probeInputTensor} from "../../src/lib/image/probeInput.js";
+import {decodeImage} from "../../src/lib/image/decode.js";
+import type {RasterImage} from "../../src/lib/image/raster.js";
+import {createRng} from "../../src/lib/random.js";
 import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 import {readManifest} from "../bundles.js";
 import {NUMERIC_COLUMNS} from "../datasets/columns.js";
@@ -44,8 +50,27 @@ export interface EmbedDatasetOptions {
   limit?: number;
   /** Seconds between progress lines (0: one per batch). */
   progressSeconds?: number;
+  /** FetalCLIP's probing pipeline with augmented copies (see AugmentOptions). */
+  augment?: AugmentOptions;
   log?: (message: string) => void;
 }
+
+/**
+ * The probing notebooks' pipeline (preprocess_data.ipynb): every image padded and resized
+ * with OpenCV's bicubic (row `augmentation` 0), and `copies` augmented copies of each
+ * (rows 1..copies: colour jitter, CLAHE, shift and rotation, then the same resize).
+ */
+export interface AugmentOptions {
+  /** Augmented copies per image (0: the probing pipeline's images only). */
+  copies: number;
+  /** Seed of the augmentation draws (default 0); each copy's draws depend on it, the image's bytes and the copy number only. */
+  seed?: string | number;
+  /** Image ids that get augmented copies (the training pool); the others get row 0 only. Default: every image. */
+  only?: ReadonlySet<string>;
+}
+
+/** Most augmented copies per image a job makes (the official scripts use 5 and 10). */
+export const MAX_AUGMENT_COPIES = 100;
 
 export interface ImageFailure {
   id: string;
@@ -72,6 +97,8 @@ export interface EmbedDatasetResult {
   seconds: number;
   /** Where the time went: hashing the files, opening the sessions, decoding + inference + cache writes. */
   timings: {hashSeconds: number; loadSeconds: number; embedSeconds: number};
+  /** Rows of the table (images, or images x copies with `augment`). */
+  rows: number;
 }
 
 /** A 16-bit greyscale PNG (IHDR bit depth 16, colour type 0), read from its header. */
@@ -133,16 +160,79 @@ export function checkOutDir(outDir: string, label = outDir): void {
   }
 }
 
-/** The default output folder of a (dataset, model, variant). */
-export function defaultEmbeddingsDir(datasetName: string, modelId: string, variant: ModelVariant = "fp32"): string {
-  return join(EMBEDDING_TABLES_DIR, datasetName, variant === "fp32" ? modelId : `${modelId}-${variant}`);
+/** The default output folder of a (dataset, model, variant): augmented tables go in a subfolder named by copies and seed. */
+export function defaultEmbeddingsDir(datasetName: string, modelId: string, variant: ModelVariant = "fp32", augment?: Pick<AugmentOptions, "copies" | "seed">): string {
+  const dir = join(EMBEDDING_TABLES_DIR, datasetName, variant === "fp32" ? modelId : `${modelId}-${variant}`);
+  return augment ? join(dir, augmentFolder(augment)) : dir;
+}
+
+/** "augmented-5-seed-0": safe as a folder name whatever the seed. */
+export function augmentFolder(augment: Pick<AugmentOptions, "copies" | "seed">): string {
+  const seed = String(augment.seed ?? 0);
+  const safe = /^[A-Za-z0-9._-]{1,40}$/.test(seed) ? seed : sha256Hex(new TextEncoder().encode(seed)).slice(0, 16);
+  return `augmented-${augment.copies}-seed-${safe}`;
 }
 
 interface Pending {
+  /** The cache record's key: the image bytes' SHA-256, or (augment) a hash of it with the copy. */
   hash: string;
+  /** SHA-256 of the image file's bytes. */
+  imageHash: string;
   /** First image (by id) with these bytes: the one read for embedding. */
   path: string;
+  /** Table rows (image ids, or ids of copies) this record fills. */
   ids: string[];
+  /** The image of each of `ids`. */
+  imageIds: string[];
+  /** Augment: the copy (0 the image itself); undefined: the standard pipeline. */
+  copy?: number;
+}
+
+/** A row of the table: an image, or (augment) one copy of it, and its cache record. */
+interface TableRow {
+  id: string;
+  imageIndex: number;
+  copy?: number;
+  key: string;
+}
+
+/** The cache record key of a probe-pipeline copy: copy 0 does not depend on the seed. */
+function copyKey(imageHash: string, copy: number, seed: string): string {
+  return sha256Hex(new TextEncoder().encode(copy === 0 ? `probe-input\n${imageHash}\n0` : `probe-input\n${imageHash}\n${copy}\n${seed}`));
+}
+
+/** The seeded draws of one augmented copy: the same for the same bytes, copy and seed (1 and "1" alike), whatever the dataset or the order. */
+export function augmentRng(imageHash: string, copy: number, seed: string | number) {
+  return createRng(`augment/${String(seed)}/${imageHash}/${copy}`);
+}
+
+function checkAugment(augment: AugmentOptions | undefined, patchTokens: boolean | undefined): void {
+  if (!augment) return;
+  if (!Number.isInteger(augment.copies) || augment.copies < 0 || augment.copies > MAX_AUGMENT_COPIES) {
+    throw new Error(`embed-dataset: --augment takes 0 to ${MAX_AUGMENT_COPIES} copies per image, got ${augment.copies}`);
+  }
+  if (patchTokens) throw new Error("embed-dataset: --augment and --patch-tokens do not go together (the augmented table holds image embeddings only)");
+}
+
+/** The dataset's metadata columns over the given images, typed as the table stores them. */
+export function datasetColumns(dataset: Dataset, images: readonly Dataset["images"][number][]): EmbeddingTableColumn[] {
+  return dataset.columns.map((name) => {
+    const numeric = NUMERIC_COLUMNS.has(name);
+    return {
+      name,
+      type: numeric ? "float64" : "utf8",
+      values: images.map((image) => {
+        const v = image.meta[name];
+        if (v === null || v === undefined) return null;
+        return numeric ? (typeof v === "number" && Number.isFinite(v) ? v : null) : String(v);
+      })
+    };
+  });
+}
+
+/** A dataset's ids and columns as an embedding table without embeddings (embedDim 0): what split choices read. */
+export function metadataTable(dataset: Dataset): EmbeddingTableData {
+  return {ids: dataset.images.map((image) => image.id), embedDim: 0, embeddings: new Float32Array(0), columns: datasetColumns(dataset, dataset.images), metadata: {}};
 }
 
 /** Embeds a dataset with a bundle through the cache and writes OUT/embeddings.arrow (+ embeddings.json). */
@@ -152,13 +242,23 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
   const variant = options.variant ?? "fp32";
   const batchSize = options.batch ?? 8;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`embed-dataset: batch must be a positive integer, got ${batchSize}`);
+  const augment = options.augment;
+  checkAugment(augment, options.patchTokens);
+  const augmentSeed = String(augment?.seed ?? 0);
   const manifest: ModelManifest = readManifest(options.model);
   const dataset = typeof options.dataset === "string" ? openDataset(options.dataset, {limit: options.limit}) : options.dataset;
   for (const warning of dataset.warnings) log(`embed-dataset: ${warning}`);
-  const outDir = resolve(options.outDir ?? defaultEmbeddingsDir(dataset.name, manifest.id, variant));
+  for (const reserved of ["augmentation", "image_id"]) {
+    if (augment && (dataset.columns as readonly string[]).includes(reserved)) throw new Error(`embed-dataset: ${dataset.name} has a column "${reserved}", which an augmented table uses for itself`);
+  }
+  const outDir = resolve(options.outDir ?? defaultEmbeddingsDir(dataset.name, manifest.id, variant, augment));
   checkOutDir(outDir, options.outDir ?? outDir);
-  const cache = new EmbeddingCache(resolve(options.cacheDir ?? EMBEDDING_CACHE_DIR), cacheKeyInputs(manifest, variant), log).open();
-  log(`embed-dataset: ${dataset.name} (${dataset.layout}, ${dataset.images.length} images) with ${manifest.id} ${variant}; cache ${cache.dir}`);
+  const keyInputs = cacheKeyInputs(manifest, variant);
+  // The probing pipeline's embeddings differ from the standard ones (resize, augmentation): a cache of their own.
+  if (augment) keyInputs.pipeline = {name: PROBE_PIPELINE, augmentation: OFFICIAL_PROBE_AUGMENTATION};
+  const cache = new EmbeddingCache(resolve(options.cacheDir ?? EMBEDDING_CACHE_DIR), keyInputs, log).open();
+  const what = augment ? `; probing pipeline, ${augment.copies} augmented copies per ${augment.only ? "training-pool " : ""}image, seed ${augmentSeed}` : "";
+  log(`embed-dataset: ${dataset.name} (${dataset.layout}, ${dataset.images.length} images) with ${manifest.id} ${variant}${what}; cache ${cache.dir}`);
 
   // 1. The bytes' SHA-256 of every image: the cache key. Unreadable files are reported here.
   const failed = new Map<string, string>();
@@ -176,6 +276,25 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
   let loadSeconds = 0;
   let embedSeconds = 0;
 
+  // The table's rows: each readable image, or each copy of it, with its cache record.
+  const units: TableRow[] = [];
+  dataset.images.forEach((image, imageIndex) => {
+    const hash = hashOf.get(image.id);
+    if (!hash) return;
+    if (!augment) return void units.push({id: image.id, imageIndex, key: hash});
+    const copies = !augment.only || augment.only.has(image.id) ? augment.copies : 0;
+    for (let copy = 0; copy <= copies; copy++) units.push({id: copy === 0 ? image.id : `${image.id}#${copy}`, imageIndex, copy, key: copyKey(hash, copy, augmentSeed)});
+  });
+  if (augment) {
+    // "scan.png#1" as an image's own id would collide with the first copy of "scan.png".
+    const seen = new Set<string>();
+    for (const unit of units) {
+      if (seen.has(unit.id)) throw new Error(`embed-dataset: ${dataset.name} has an image whose id, ${unit.id}, is also the id of an augmented copy; rename it (ids ending in #N are taken by copies)`);
+      seen.add(unit.id);
+    }
+  }
+  const noun = augment ? "images and copies" : "images";
+
   // 2. Under the cache's lock: what is missing, then embed it batch by batch, each batch committed as it ends.
   await cache.lock();
   let embeddedHashes = new Set<string>();
@@ -185,25 +304,28 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
     cache.load();
     const missing: Pending[] = [];
     const byHash = new Map<string, Pending>();
-    for (const image of dataset.images) {
-      const hash = hashOf.get(image.id);
-      if (!hash) continue;
-      const need = !cache.hasEmbedding(hash) || (options.patchTokens && !cache.hasPatches(hash));
+    for (const unit of units) {
+      const image = dataset.images[unit.imageIndex]!;
+      const need = !cache.hasEmbedding(unit.key) || (options.patchTokens && !cache.hasPatches(unit.key));
       if (!need) continue;
-      const pending = byHash.get(hash);
-      if (pending) pending.ids.push(image.id);
-      else {
-        const p = {hash, path: image.path, ids: [image.id]};
-        byHash.set(hash, p);
+      const pending = byHash.get(unit.key);
+      if (pending) {
+        pending.ids.push(unit.id);
+        pending.imageIds.push(image.id);
+      } else {
+        const p: Pending = {hash: unit.key, imageHash: hashOf.get(image.id)!, path: image.path, ids: [unit.id], imageIds: [image.id], copy: unit.copy};
+        byHash.set(unit.key, p);
         missing.push(p);
       }
     }
-    const cachedCount = dataset.images.length - failed.size - missing.reduce((s, p) => s + p.ids.length, 0);
+    // Copies of one image next to each other: it is read and decoded once for all of them.
+    if (augment) missing.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.copy! - b.copy!));
+    const cachedCount = units.length - missing.reduce((s, p) => s + p.ids.length, 0);
     if (missing.length === 0) {
-      log(`embed-dataset: all ${dataset.images.length - failed.size} readable images are cached; no model loaded`);
+      log(`embed-dataset: all ${units.length} ${augment ? "rows (readable images and their copies)" : "readable images"} are cached; no model loaded`);
     } else {
-      log(`embed-dataset: ${missing.length} images to embed, ${cachedCount} cached`);
-      const result = await embedMissing(missing, cache, manifest, options, variant, batchSize, failed, log);
+      log(`embed-dataset: ${missing.length} ${noun} to embed, ${cachedCount} cached`);
+      const result = await embedMissing(missing, cache, manifest, options, variant, batchSize, failed, log, augmentSeed);
       embeddedHashes = result.embedded;
       modelLoaded = result.ep !== null;
       ep = result.ep;
@@ -214,13 +336,14 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
     cache.unlock();
   }
 
-  // 3. The table: one row per embedded image, sorted by id (the dataset is), from the cache.
-  const rows = dataset.images.filter((image) => !failed.has(image.id));
+  // 3. The table: one row per embedded image (or copy), sorted by id (the dataset is), from the cache.
+  const tableRows = units.filter((u) => !failed.has(dataset.images[u.imageIndex]!.id));
+  const rows = tableRows.map((u) => dataset.images[u.imageIndex]!);
   const dim = manifest.embedDim;
   const embeddings = new Float32Array(rows.length * dim);
-  rows.forEach((image, i) => {
-    const e = cache.embedding(hashOf.get(image.id)!);
-    if (!e) throw new Error(`embed-dataset: ${image.id} has no embedding in the cache after the job (cache ${cache.dir} changed under it?)`);
+  tableRows.forEach((unit, i) => {
+    const e = cache.embedding(unit.key);
+    if (!e) throw new Error(`embed-dataset: ${unit.id} has no embedding in the cache after the job (cache ${cache.dir} changed under it?)`);
     embeddings.set(e, i * dim);
   });
   let patchEmbeddings: {tokens: number; values: Uint16Array} | undefined;
@@ -231,20 +354,13 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
     rows.forEach((image, i) => values.set(patches.get(hashOf.get(image.id)!)!.values, i * tokens * dim));
     patchEmbeddings = {tokens, values};
   }
-  const columns: EmbeddingTableColumn[] = dataset.columns.map((name) => {
-    const numeric = NUMERIC_COLUMNS.has(name);
-    return {
-      name,
-      type: numeric ? "float64" : "utf8",
-      values: rows.map((image) => {
-        const v = image.meta[name];
-        if (v === null || v === undefined) return null;
-        return numeric ? (typeof v === "number" && Number.isFinite(v) ? v : null) : String(v);
-      })
-    };
-  });
+  const columns = datasetColumns(dataset, rows);
+  if (augment) {
+    columns.push({name: "image_id", type: "utf8", values: rows.map((image) => image.id)});
+    columns.push({name: "augmentation", type: "float64", values: tableRows.map((u) => u.copy!)});
+  }
   const table = encodeEmbeddingTable({
-    ids: rows.map((image) => image.id),
+    ids: tableRows.map((u) => u.id),
     embedDim: dim,
     embeddings,
     columns,
@@ -256,7 +372,15 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
       [EMBEDDINGS_META.variant]: variant,
       [EMBEDDINGS_META.dataset]: dataset.name,
       [EMBEDDINGS_META.embedDim]: String(dim),
-      [EMBEDDINGS_META.patchTokens]: String(patchEmbeddings?.tokens ?? 0)
+      [EMBEDDINGS_META.patchTokens]: String(patchEmbeddings?.tokens ?? 0),
+      ...(augment
+        ? {
+            [EMBEDDINGS_META.pipeline]: PROBE_PIPELINE,
+            [EMBEDDINGS_META.augmentCopies]: String(augment.copies),
+            [EMBEDDINGS_META.augmentSeed]: augmentSeed,
+            [EMBEDDINGS_META.augmentation]: JSON.stringify(OFFICIAL_PROBE_AUGMENTATION)
+          }
+        : {})
     }
   });
   const failures = [...failed].map(([id, error]) => ({id, error})).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -270,17 +394,19 @@ export async function embedDataset(options: EmbedDatasetOptions): Promise<EmbedD
     images: dataset.images.length,
     rows: rows.length,
     embedDim: dim,
-    columns: ["id", "embedding", ...dataset.columns, ...(patchEmbeddings ? ["patch_embeddings"] : [])],
+    columns: ["id", "embedding", ...dataset.columns, ...(augment ? ["image_id", "augmentation"] : []), ...(patchEmbeddings ? ["patch_embeddings"] : [])],
+    ...(augment ? {pipeline: PROBE_PIPELINE, augment: {copies: augment.copies, seed: augmentSeed, augmentedImages: new Set(tableRows.filter((u) => u.copy! > 0).map((u) => u.imageIndex)).size, augmentation: OFFICIAL_PROBE_AUGMENTATION}} : {}),
     failed: failures,
     warnings: dataset.warnings
   };
   writeFileAtomic(outDir, EMBEDDINGS_FILE, [table]);
   writeFileAtomic(outDir, EMBEDDINGS_SUMMARY_FILE, [Buffer.from(JSON.stringify(summary, null, 2) + "\n")]);
-  const embeddedRows = dataset.images.filter((image) => embeddedHashes.has(hashOf.get(image.id) ?? "")).length;
+  const embeddedRows = tableRows.filter((u) => embeddedHashes.has(u.key)).length;
   return {
     images: dataset.images.length,
+    rows: tableRows.length,
     embedded: embeddedRows,
-    cached: rows.length - embeddedRows,
+    cached: tableRows.length - embeddedRows,
     failed: failures,
     out: join(outDir, EMBEDDINGS_FILE),
     dataset: dataset.name,
@@ -306,7 +432,8 @@ async function embedMissing(
   variant: ModelVariant,
   batchSize: number,
   failed: Map<string, string>,
-  log: (m: string) => void
+  log: (m: string) => void,
+  augmentSeed: string
 ): Promise<{embedded: Set<string>; ep: ExecutionProvider | null; loadSeconds: number; embedSeconds: number}> {
   const started = performance.now();
   const spec = {size: manifest.image.size, mean: manifest.image.mean, std: manifest.image.std};
@@ -319,8 +446,31 @@ async function embedMissing(
   let cursor = 0;
   let grey16 = 0;
   const fail = (p: Pending, error: string) => {
-    for (const id of p.ids) failed.set(id, error);
-    log(`embed-dataset: skipped ${p.ids[0]}: ${error}`);
+    const fresh = p.imageIds.filter((id) => !failed.has(id));
+    for (const id of fresh) failed.set(id, error);
+    if (fresh.length > 0) log(`embed-dataset: skipped ${fresh[0]}: ${error}`);
+  };
+  // Augment: the copies of one image follow each other; its bytes and pixels are read once.
+  let last: {path: string; bytes: Uint8Array; raster?: RasterImage; error?: string} | null = null;
+  const prepare = (p: Pending): {bytes: Uint8Array; pixels: Float32Array} => {
+    if (p.copy === undefined) {
+      const bytes = readImageBytes(p.path);
+      if (sha256Hex(bytes) !== p.imageHash) throw new Error("the file changed while the job ran; run it again");
+      return {bytes, pixels: preprocessImage(bytes, spec)};
+    }
+    if (last?.path !== p.path) {
+      last = {path: p.path, bytes: new Uint8Array(0)};
+      try {
+        last.bytes = readImageBytes(p.path);
+        if (sha256Hex(last.bytes) !== p.imageHash) throw new Error("the file changed while the job ran; run it again");
+        last.raster = decodeImage(last.bytes);
+      } catch (error) {
+        last.error = (error as Error).message;
+      }
+    }
+    if (last.error !== undefined) throw new Error(last.error);
+    const pixels = probeInputTensor(last.raster!, spec, p.copy > 0 ? {rng: augmentRng(p.imageHash, p.copy, augmentSeed)} : undefined);
+    return {bytes: last.bytes, pixels};
   };
   try {
     while (cursor < missing.length) {
@@ -329,10 +479,9 @@ async function embedMissing(
       while (chunk.length < batchSize && cursor < missing.length) {
         const p = missing[cursor++]!;
         try {
-          const bytes = readImageBytes(p.path);
-          if (sha256Hex(bytes) !== p.hash) throw new Error("the file changed while the job ran; run it again");
-          chunk.push({pending: p, pixels: preprocessImage(bytes, spec)});
-          if (isGrey16Png(bytes) && grey16++ === 0) {
+          const {bytes, pixels} = prepare(p);
+          chunk.push({pending: p, pixels});
+          if (!p.copy && isGrey16Png(bytes) && grey16++ === 0) {
             log(`embed-dataset: ${p.ids[0]} is a 16-bit greyscale PNG: decoded as PIL (open_clip's loader) does, values above 255 saturate to white; save full-range 16-bit scans as 8-bit first`);
           }
         } catch (error) {
@@ -360,7 +509,7 @@ async function embedMissing(
         lastLine = now;
         const rate = embedded.size / Math.max(1e-3, (now - t0) / 1000);
         const left = missing.length - cursor;
-        log(`embed-dataset: ${embedded.size}/${missing.length} images embedded (${rate.toFixed(1)} img/s, ETA ${formatDuration(left / rate)})`);
+        log(`embed-dataset: ${embedded.size}/${missing.length} ${options.augment ? "images and copies" : "images"} embedded (${rate.toFixed(1)} img/s, ETA ${formatDuration(left / rate)})`);
       }
     }
   } finally {

@@ -2,6 +2,7 @@
 // weight half of dynamic quantization (onnxruntime.quantization's
 // quantize_dynamic with per_channel=True, weight_type=QInt8, reduce_range=True):
 // the activations are quantized to uint8 at run time by DynamicQuantizeLinear.
+import {roundHalfEven} from "../../src/lib/rounding.js";
 
 /** The largest uint8 activation DynamicQuantizeLinear produces. */
 export const UINT8_ACTIVATION_MAX = 255;
@@ -24,11 +25,6 @@ export interface QuantizedLinearWeight {
   scale: Float32Array;
 }
 
-/** numpy's / ONNX QuantizeLinear's rounding: to nearest, ties to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /**
  * Quantizes an nn.Linear weight [outFeatures, inFeatures] (row-major, as in the

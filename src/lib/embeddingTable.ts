@@ -17,7 +17,13 @@ export const EMBEDDINGS_META = {
   variant: "fetalclip.variant",
   dataset: "fetalclip.dataset",
   embedDim: "fetalclip.embed_dim",
-  patchTokens: "fetalclip.patch_tokens"
+  patchTokens: "fetalclip.patch_tokens",
+  /** The probing notebooks' pipeline (OpenCV bicubic resize, augmented copies), named with its version; absent: the zero-shot/embeddings pipeline. */
+  pipeline: "fetalclip.pipeline",
+  /** Augmented copies per image the table holds, their seed and the augmentation (JSON). */
+  augmentCopies: "fetalclip.augment_copies",
+  augmentSeed: "fetalclip.augment_seed",
+  augmentation: "fetalclip.augmentation"
 } as const;
 
 export interface EmbeddingTableColumn {

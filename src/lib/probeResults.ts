@@ -69,8 +69,12 @@ export interface ProbesArtifact {
     mode: "paper" | "fast";
     seed: number;
     runs: number;
-    /** Augmented copies per training image (0: none; `--augment` is not implemented). */
-    augment: number;
+    /**
+     * Augmented copies per training image for the full-data probe and the few-shot curve,
+     * and their seed (FETALCLIP_PROBE_AUGMENT); null: the images themselves, through the
+     * standard pipeline (PIL resize), no augmentation.
+     */
+    augment: {full: number; fewShot: number; seed: number} | null;
     resamples: number;
     segmentationExamples: number;
     note: string;

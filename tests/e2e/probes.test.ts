@@ -175,6 +175,12 @@ describe("the Probes page (built site, plain static server, headless Chromium)",
     const segRows = await p.$$eval('[data-testid="segmentation-table"]', (els) => els.map((el) => JSON.parse(el.getAttribute("data-rows")!)));
     expect(segRows).toEqual(segmentation.segmentation.map((e) => e.structures.map((s) => ({structure: s.structure, dice: s.dice, diceCi95: s.diceCi95, perImage: s.perImage.dice, perImageCi95: s.perImage.diceCi95}))));
 
+    // The note says how the probes were trained, augmentation included (none by default).
+    const how = await p.locator("h2", {hasText: "How these numbers were made"}).locator("..").textContent();
+    expect(probes.settings.augment).toBeNull();
+    expect(how).toContain("Augmentation: none (FetalCLIP's scripts embed 5 augmented copies of each training image for probing and 10 for few-data training");
+    expect(how).toContain(probes.settings.note);
+
     const demo = probes.classification.find((e) => e.task === "six-planes")!.report;
     const chd = probes.chd[0]!.report.auroc!;
     const head = segmentation.segmentation[0]!.structures.find((s) => s.structure === "head")!;

@@ -1,11 +1,6 @@
 // torchvision CenterCrop on a PIL image (functional.center_crop).
+import {roundHalfEven} from "../rounding.js";
 import type {Rgb8Image} from "./raster.js";
-
-/** Python's round(): halves go to the even neighbour. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
 
 /** Crops the centre height x width: top = round((H - h) / 2), left = round((W - w) / 2), Python rounding. */
 export function centreCrop(img: Rgb8Image, width: number, height: number = width): Rgb8Image {

@@ -6,7 +6,7 @@ import {createRng} from "../random.js";
 import {fitProbe, testProbe, type FitSettings} from "./fitProbe.js";
 import type {LinearHead} from "./linearHead.js";
 import type {FewShotSupports} from "./patientSplits.js";
-import {patientSet, type PatientSet, type TaskData} from "./probeData.js";
+import {patientSet, trainingSet, type PatientSet, type TaskData} from "./probeData.js";
 import {meanStd} from "./probeScores.js";
 import {auroc} from "./roc.js";
 
@@ -40,6 +40,8 @@ export interface CurveOptions {
   seed: string | number;
   /** Binary tasks: the positive class index, for AUROC. */
   positive?: number;
+  /** Augmented copies per training image (0 or absent: the images themselves). */
+  copies?: number;
   log?: (message: string) => void;
 }
 
@@ -57,7 +59,7 @@ export function fewShotCurve(data: TaskData, counts: readonly FewShotSupports[],
     const values: number[] = [], recall: number[] = [], perFit: number[][] = [], aurocs: number[] = [], images: number[] = [];
     let skipped = 0;
     supports.forEach((support, s) => {
-      const train = patientSet(data, support.train);
+      const train = trainingSet(data, support.train, options.copies ?? 0);
       const val = patientSet(data, support.val);
       if (train.rows.length === 0 || val.rows.length === 0) {
         skipped += 1;

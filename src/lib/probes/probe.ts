@@ -10,7 +10,7 @@ import {fitProbe, testProbe, type FitSettings, type ProbeMode} from "./fitProbe.
 import {FEW_SHOT_SETTINGS, PROBING_SETTINGS, type PaperProbeSettings} from "./linearProbe.js";
 import {FAST_SETTINGS, type FastProbeSettings} from "./logisticRegression.js";
 import {drawPatientSplits, drawTestPatients, patientKey, type FewShotSupports, type PatientFold} from "./patientSplits.js";
-import {patientSet, taskData} from "./probeData.js";
+import {patientSet, taskData, trainingSet, type TaskData} from "./probeData.js";
 import {meanStd} from "./probeScores.js";
 import {probeTask} from "./probeTasks.js";
 import {zeroShotSetup} from "./zeroShotReference.js";
@@ -50,6 +50,12 @@ export interface ProbeOptions {
   positive?: string;
   /** The zero-shot reference: a value, or a function of the test rows (table row indices) that scores it there. */
   zeroShot?: ZeroShotReference | null | ((testRows: Int32Array) => ZeroShotReference | null);
+  /**
+   * Augmented copies per training image (a table from embed-dataset --augment): `full` for
+   * the full-data probe, `fewShot` for the curve; 0 trains on the images themselves.
+   * Default for such a table: the official 5 and 10, as far as the table holds them.
+   */
+  augment?: {full: number; fewShot: number};
   /** Bootstrap resamples for the AUROC CI (default 2000). */
   resamples?: number;
   /** Overrides of the paper's settings (tests and benchmarks use fewer epochs). */
@@ -128,6 +134,8 @@ export interface ProbeReport {
     full: PaperProbeSettings | FastProbeSettings;
     fewShot: PaperProbeSettings | FastProbeSettings;
     runs: number;
+    /** Augmented copies each training image contributed (0: the images themselves). */
+    augment: {full: number; fewShot: number};
   };
   curve: CurvePoint[];
   full: FullProbe | null;
@@ -148,6 +156,65 @@ export function defaultPositive(classes: readonly string[]): number {
   const negative = classes.map((c) => NEGATIVE_NAMES.has(c.trim().toLowerCase()));
   return negative[1] && !negative[0] ? 0 : 1;
 }
+
+/** Test patients: a split file, else the table's split column, else a seeded draw from the task's patients. */
+function chooseTestPatients(table: Pick<EmbeddingTableData, "columns">, data: TaskData, options: ProbeOptions): {source: ProbeReport["splits"]["test"]; patients: string[]} {
+  const splitColumn = table.columns.find((c) => c.name === "split");
+  if (options.splits?.test) return {source: "file", patients: [...options.splits.test]};
+  if (splitColumn && splitColumn.values.some((v) => v === "test")) {
+    const keys = new Set<string>();
+    splitColumn.values.forEach((v, i) => {
+      const p = data.patientOfRow[i];
+      if (v === "test" && p !== null && data.labels[i]! >= 0) keys.add(patientKey(p));
+    });
+    return {source: "split column", patients: [...keys].sort()};
+  }
+  const task = data.task.name;
+  return {source: "seeded", patients: drawTestPatients([...data.rowsByPatient.keys()], options.testFraction ?? 0.5, `${options.seed ?? 0}/${task}`)};
+}
+
+/**
+ * The test patients (as patientKey gives them) runProbe will use for a task: known from the
+ * table's ids and columns alone, so a job can embed augmented copies of the other patients
+ * only. `table.embeddings` may be empty (embedDim 0).
+ */
+export function probeTestPatients(table: EmbeddingTableData, options: ProbeOptions): Set<string> {
+  const source = options.source ?? "the embeddings table";
+  const data = taskData(table, probeTask(options.label, table, source), options.group ?? "patient", source);
+  return new Set(chooseTestPatients(table, data, options).patients.map(patientKey));
+}
+
+/**
+ * The ids of the rows a probe may train on (task rows of patients outside the test split):
+ * the images that need augmented copies. Like probeTestPatients, from ids and columns alone.
+ */
+export function probeTrainingPool(table: EmbeddingTableData, options: ProbeOptions): Set<string> {
+  const source = options.source ?? "the embeddings table";
+  const data = taskData(table, probeTask(options.label, table, source), options.group ?? "patient", source);
+  const test = new Set(chooseTestPatients(table, data, options).patients.map(patientKey));
+  const pool = new Set<string>();
+  for (const [patient, rows] of data.rowsByPatient) if (!test.has(patient)) for (const row of rows) pool.add(table.ids[row]!);
+  return pool;
+}
+
+/** Augmented copies per training image: as asked, else the official 5 / 10 as far as an augmented table holds them. */
+function augmentCopies(data: TaskData, options: ProbeOptions, log: (m: string) => void): {full: number; fewShot: number} {
+  const held = data.augmented?.maxCopy ?? 0;
+  if (options.augment) {
+    for (const [what, n] of Object.entries(options.augment)) {
+      if (!Number.isInteger(n) || n < 0) throw new Error(`probe: augment.${what} should be a whole number of copies, got ${n}`);
+      if (n > held) throw new Error(`probe: ${n} augmented copies per training image asked for (${what === "full" ? "full data" : "few-shot"}); ${held === 0 ? "the table holds none (make one with `fetalclip embed-dataset --augment N`, or give --model and --dataset)" : `the table holds ${held}`}`);
+    }
+    return {...options.augment};
+  }
+  if (held === 0) return {full: 0, fewShot: 0};
+  const chosen = {full: Math.min(OFFICIAL_AUGMENT_COPIES.full, held), fewShot: Math.min(OFFICIAL_AUGMENT_COPIES.fewShot, held)};
+  log(`probe: the table holds ${held} augmented copies per image; training on ${chosen.full} (full data) and ${chosen.fewShot} (few-shot)`);
+  return chosen;
+}
+
+/** FetalCLIP's notebooks: 5 augmented copies per training image for probing, 10 for few-data training. */
+export const OFFICIAL_AUGMENT_COPIES = {full: 5, fewShot: 10} as const;
 
 /** The probe report of one task of an embedding table. */
 export function runProbe(table: EmbeddingTableData, options: ProbeOptions): ProbeReport {
@@ -173,25 +240,8 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
     if (positive < 0) throw new Error(`probe: positive class "${options.positive}" is not one of ${classes.join(", ")}`);
   } else if (options.positive !== undefined) throw new Error(`probe: --positive needs a binary label; ${task.name} has ${classes.length} classes`);
 
-  // Test patients: a split file, else the table's split column, else a seeded draw.
-  let testSource: ProbeReport["splits"]["test"];
-  let testPatients: string[];
-  const splitColumn = table.columns.find((c) => c.name === "split");
-  if (options.splits?.test) {
-    testSource = "file";
-    testPatients = [...options.splits.test];
-  } else if (splitColumn && splitColumn.values.some((v) => v === "test")) {
-    testSource = "split column";
-    const keys = new Set<string>();
-    splitColumn.values.forEach((v, i) => {
-      const p = data.patientOfRow[i];
-      if (v === "test" && p !== null && data.labels[i]! >= 0) keys.add(patientKey(p));
-    });
-    testPatients = [...keys].sort();
-  } else {
-    testSource = "seeded";
-    testPatients = drawTestPatients(taskPatients, options.testFraction ?? 0.5, `${seed}/${task.name}`);
-  }
+  const {source: testSource, patients: testPatients} = chooseTestPatients(table, data, options);
+  const augment = augmentCopies(data, options, log);
   const test = patientSet(data, testPatients);
   if (test.rows.length === 0) throw new Error(`${source}: none of the ${testPatients.length} test patients has ${task.name} rows`);
   const testKeys = new Set(test.patients.map(patientKey));
@@ -249,7 +299,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
     const zsFits: {macroF1: number; f1: Record<string, number>}[] = [];
     let fits = 0;
     folds.forEach((fold, f) => {
-      const train = patientSet(data, fold.train);
+      const train = trainingSet(data, fold.train, augment.full);
       const val = patientSet(data, fold.val);
       if (train.rows.length === 0) {
         log(`probe: fold ${f} has no ${task.name} training rows and is left out`);
@@ -327,7 +377,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
     }
   }
 
-  const curve = options.curve === false ? [] : fewShotCurve(data, fewShot, test, {fit: fewShotFit, runs, seed, positive, log});
+  const curve = options.curve === false ? [] : fewShotCurve(data, fewShot, test, {fit: fewShotFit, runs, seed, positive, copies: augment.fewShot, log});
 
   const perClass = Object.fromEntries(classes.map((c) => [c, 0]));
   let images = 0;
@@ -352,7 +402,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
       trainValPatients: pool.length,
       missingPatients
     },
-    protocol: {full: mode === "paper" ? probingFit.paper : fast, fewShot: mode === "paper" ? fewShotFit.paper : fast, runs: effectiveRuns},
+    protocol: {full: mode === "paper" ? probingFit.paper : fast, fewShot: mode === "paper" ? fewShotFit.paper : fast, runs: effectiveRuns, augment},
     curve,
     full,
     zeroShot: typeof options.zeroShot === "function" ? options.zeroShot(test.rows) : options.zeroShot ?? null,
