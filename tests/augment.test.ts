@@ -54,6 +54,19 @@ function parity(ours: GreyOrRgb8, c: Case): {max: number; exact: number} {
   return {max, exact: same / ref.data.length};
 }
 
+/** Worst difference and exact share over every sample of several cases. */
+function pooledParity(all: Case[], run: (c: Case) => GreyOrRgb8): {max: number; exact: number} {
+  let max = 0, same = 0, total = 0;
+  for (const c of all) {
+    const out = run(c);
+    const p = parity(out, c);
+    max = Math.max(max, p.max);
+    same += p.exact * out.data.length;
+    total += out.data.length;
+  }
+  return {max, exact: same / total};
+}
+
 describe(`parity with OpenCV ${manifest.opencv} (scripts/augment_reference.py)`, () => {
   it("CLAHE matches cv2.createCLAHE(clip, (8, 8)).apply byte for byte, grid-divisible or not, at clip limits 1, 2.5 and 4", () => {
     const grey = cases("clahe").filter((c) => c.channels === 1);
@@ -85,31 +98,13 @@ describe(`parity with OpenCV ${manifest.opencv} (scripts/augment_reference.py)`,
   it("warpAffine (INTER_LINEAR, BORDER_CONSTANT 0) matches cv2 on every sample (100% exact), grey and RGB", () => {
     const all = cases("warpAffine");
     expect(all.length).toBeGreaterThanOrEqual(8);
-    let worst = 0, same = 0, total = 0;
-    for (const c of all) {
-      const out = warpAffineLinear(source(c), c.params.matrix as Affine2x3);
-      const p = parity(out, c);
-      worst = Math.max(worst, p.max);
-      same += p.exact * out.data.length;
-      total += out.data.length;
-    }
-    expect(worst).toBe(0);
-    expect(same / total).toBe(1);
+    expect(pooledParity(all, (c) => warpAffineLinear(source(c), c.params.matrix as Affine2x3))).toEqual({max: 0, exact: 1});
   });
 
   it("cv2.resize INTER_CUBIC (enlarging to 224 and shrinking) matches cv2 on every sample (100% exact), grey and RGB", () => {
     const all = cases("resizeCubic");
     expect(all.length).toBe(5);
-    let worst = 0, same = 0, total = 0;
-    for (const c of all) {
-      const out = resizeCubicCv(source(c), num(c, "width"), num(c, "height"));
-      const p = parity(out, c);
-      worst = Math.max(worst, p.max);
-      same += p.exact * out.data.length;
-      total += out.data.length;
-    }
-    expect(worst).toBe(0);
-    expect(same / total).toBe(1);
+    expect(pooledParity(all, (c) => resizeCubicCv(source(c), num(c, "width"), num(c, "height")))).toEqual({max: 0, exact: 1});
   });
 
   it("brightness and contrast match albumentations' truncating float32 tables exactly, grey and RGB", () => {

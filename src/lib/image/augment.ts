@@ -8,15 +8,10 @@
 import type {Rng} from "../random.js";
 import {clahe} from "./clahe.js";
 import {adjustColour, type JitterOp} from "./colorJitter.js";
+import {checkGreyOrRgb8, type GreyOrRgb8} from "./greyOrRgb8.js";
 import {shiftScaleRotateMatrix, warpAffineLinear} from "./warpAffine.js";
 
-/** 8-bit pixels, interleaved and row-major, one (grey) or three (RGB) samples per pixel. */
-export interface GreyOrRgb8 {
-  width: number;
-  height: number;
-  channels: 1 | 3;
-  data: Uint8Array;
-}
+export type {GreyOrRgb8} from "./greyOrRgb8.js";
 
 export interface AugmentationSpec {
   /** Brightness, contrast, saturation: factor uniform in [max(0, 1 - x), 1 + x]; hue: shift uniform in [-x, x] turns, x <= 0.5. */
@@ -106,10 +101,7 @@ export function drawAugmentParams(rng: Rng, width: number, height: number, spec:
 
 /** Applies drawn parameters: jitter ops in their drawn order, then CLAHE, then the affine warp (fill 0). */
 export function applyAugmentation(img: GreyOrRgb8, params: AugmentParams): GreyOrRgb8 {
-  if (img.channels !== 1 && img.channels !== 3) throw new Error(`applyAugmentation: expects 1 or 3 channels, got ${img.channels}`);
-  if (img.data.length !== img.width * img.height * img.channels) {
-    throw new Error(`applyAugmentation: ${img.width}x${img.height}x${img.channels} needs ${img.width * img.height * img.channels} samples, got ${img.data.length}`);
-  }
+  checkGreyOrRgb8(img, "applyAugmentation");
   if (params.width !== img.width || params.height !== img.height) {
     throw new Error(`applyAugmentation: parameters were drawn for ${params.width}x${params.height}, the image is ${img.width}x${img.height}`);
   }

@@ -5,7 +5,7 @@
 // channel of OpenCV's 8-bit L*a*b*, ./labColour.ts). Float steps are rounded to float32
 // where OpenCV computes in float.
 import {roundHalfEven} from "../rounding.js";
-import type {GreyOrRgb8} from "./augment.js";
+import type {GreyOrRgb8} from "./greyOrRgb8.js";
 import {labToRgb8, rgbToLab8} from "./labColour.js";
 
 const f32 = Math.fround;

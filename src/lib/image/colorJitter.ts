@@ -8,7 +8,7 @@
 // them (color_rgb.simd.hpp, color_hsv.simd.hpp, arithm.simd.hpp with the AVX2 dispatch),
 // including where that build truncates or fuses multiply-adds.
 import {roundHalfEven} from "../rounding.js";
-import type {GreyOrRgb8} from "./augment.js";
+import type {GreyOrRgb8} from "./greyOrRgb8.js";
 
 const f32 = Math.fround;
 

@@ -4,7 +4,7 @@
 // A.Resize(224, 224, INTER_CUBIC); it differs from PIL's bicubic in resize.ts (Keys a = -0.75
 // instead of -0.5, no antialiasing when shrinking, weights in 11-bit fixed point).
 import {roundHalfEven} from "../rounding.js";
-import type {GreyOrRgb8} from "./augment.js";
+import {checkGreyOrRgb8, checkOutputSize, type GreyOrRgb8} from "./greyOrRgb8.js";
 
 const f32 = Math.fround;
 const COEF_BITS = 11;
@@ -50,13 +50,8 @@ function axisTaps(srcSize: number, dstSize: number): {index: Int32Array; weight:
  */
 export function resizeCubicCv(img: GreyOrRgb8, outWidth: number, outHeight: number): GreyOrRgb8 {
   const {width, height, channels, data} = img;
-  if (channels !== 1 && channels !== 3) throw new Error(`resizeCubicCv: expects 1 or 3 channels, got ${channels}`);
-  if (data.length !== width * height * channels) {
-    throw new Error(`resizeCubicCv: ${width}x${height}x${channels} needs ${width * height * channels} samples, got ${data.length}`);
-  }
-  if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
-    throw new Error(`resizeCubicCv: output size must be positive integers, got ${outWidth}x${outHeight}`);
-  }
+  checkGreyOrRgb8(img, "resizeCubicCv");
+  checkOutputSize(outWidth, outHeight, "resizeCubicCv");
   if (outWidth === width && outHeight === height) return {width, height, channels, data: data.slice()};
   const xs = axisTaps(width, outWidth);
   const ys = axisTaps(height, outHeight);

@@ -5,7 +5,7 @@
 // (WarpAffineInvoker, remapBilinear): inverse map, coordinates in fixed point with
 // AB_BITS = 10 and INTER_BITS = 5, bilinear weights from the 32x32 table scaled by
 // INTER_REMAP_COEF_SCALE = 2^15.
-import type {GreyOrRgb8} from "./augment.js";
+import {checkGreyOrRgb8, checkOutputSize, type GreyOrRgb8} from "./greyOrRgb8.js";
 
 /** A 2x3 forward affine matrix [a, b, c, d, e, f]: source (x, y) -> (a x + b y + c, d x + e y + f). */
 export type Affine2x3 = [number, number, number, number, number, number];
@@ -78,13 +78,8 @@ function cvRound(x: number): number {
  */
 export function warpAffineLinear(img: GreyOrRgb8, matrix: Affine2x3, outWidth = img.width, outHeight = img.height): GreyOrRgb8 {
   const {width, height, channels, data} = img;
-  if (channels !== 1 && channels !== 3) throw new Error(`warpAffineLinear: expects 1 or 3 channels, got ${channels}`);
-  if (data.length !== width * height * channels) {
-    throw new Error(`warpAffineLinear: ${width}x${height}x${channels} needs ${width * height * channels} samples, got ${data.length}`);
-  }
-  if (!Number.isInteger(outWidth) || !Number.isInteger(outHeight) || outWidth < 1 || outHeight < 1) {
-    throw new Error(`warpAffineLinear: output size must be positive integers, got ${outWidth}x${outHeight}`);
-  }
+  checkGreyOrRgb8(img, "warpAffineLinear");
+  checkOutputSize(outWidth, outHeight, "warpAffineLinear");
   if (matrix.length !== 6 || matrix.some((v) => !Number.isFinite(v))) {
     throw new Error(`warpAffineLinear: the matrix must be 6 finite numbers, got ${JSON.stringify(matrix)}`);
   }

@@ -7,9 +7,9 @@
 
 import {createRng, hashSeed} from "../random.js";
 import {CHD_DIAGNOSES, drawFourChamberHeart, planFourChamberView, type ChdDiagnosis, type FourChamberHeart} from "./anatomy/fourChamber.js";
-import {allocate, DEFAULT_SPLIT_SHARES, type PlannedSample, type Split} from "./dataset.js";
+import {allocate, DEFAULT_SPLIT_SHARES, type DatasetOptions, type PlannedSample, type Split} from "./dataset.js";
 import {renderLayout, validateSpec} from "./generate.js";
-import {samplePatient, type PatientOptions} from "./patient.js";
+import {samplePatient} from "./patient.js";
 import {DEFAULT_IMAGE_SIZE, type PhantomSample, type PhantomSpec} from "./types.js";
 
 export {CHD_DIAGNOSES, CHD_MASK_LABELS, CHD_STRUCTURES, drawFourChamberHeart, planFourChamberView, type ChdDiagnosis, type FourChamberHeart} from "./anatomy/fourChamber.js";
@@ -33,15 +33,8 @@ export interface ChdSample extends PhantomSample {
   diagnosis: ChdDiagnosis;
 }
 
-export interface ChdDatasetOptions extends PatientOptions {
-  seed: number | string;
-  /** Number of images; default 400. */
-  count?: number;
-  width?: number;
-  height?: number;
-  /** Images per fetus, inclusive range; default [1, 2]. */
-  imagesPerPatient?: readonly [number, number];
-  splitShares?: Readonly<Record<Split, number>>;
+/** The default phantom's options with the CHD set's own defaults (400 images, 1 or 2 per fetus), plus each diagnosis's share. */
+export interface ChdDatasetOptions extends DatasetOptions {
   shares?: Readonly<Record<ChdDiagnosis, number>>;
 }
 
