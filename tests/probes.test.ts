@@ -156,6 +156,13 @@ describe("runProbe: seeded splits, curves and AUROC", () => {
     expect(a.full!.runs).toBe(10);
     // Paper mode kept an epoch within the budget for every fit.
     expect(a.full!.selected.every((epoch) => epoch >= 1 && epoch <= 15)).toBe(true);
+    // Binary labels: every few-shot point has its mean AUROC with a patient-bootstrap CI of that mean.
+    for (const p of a.curve) {
+      expect(p.auroc!.resamples).toBe(300);
+      expect(p.auroc!.ci95![0]).toBeLessThanOrEqual(p.auroc!.mean);
+      expect(p.auroc!.ci95![1]).toBeGreaterThanOrEqual(p.auroc!.mean);
+    }
+    expect(a.curve.at(-1)!.auroc!.ci95![1] - a.curve.at(-1)!.auroc!.ci95![0]).toBeGreaterThan(0);
   });
 
   it("binary labels: AUROC of the positive class with a patient bootstrap CI, near the Bayes AUROC", () => {

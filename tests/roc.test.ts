@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {auroc, aurocWithCi, rocCurve} from "../src/lib/probes/roc.js";
+import {auroc, aurocWithCi, meanAurocWithCi, rocCurve} from "../src/lib/probes/roc.js";
 import {createRng} from "../src/lib/random.js";
 
 /** P(positive score > negative score) + 0.5 P(tie), by brute force over all pairs. */
@@ -70,5 +70,25 @@ describe("ROC and AUROC", () => {
     expect(single.units).toBe(40);
     expect(grouped.auroc).toBe(single.auroc);
     expect(grouped.ci95[1] - grouped.ci95[0]).toBeGreaterThan(single.ci95[1] - single.ci95[0]);
+  });
+
+  it("the mean AUROC of several fits: one fit (or copies of it) is aurocWithCi; the CI of the mean covers the true AUROC", () => {
+    const rng = createRng("fits");
+    const labels = Array.from({length: 120}, (_, i) => i % 2);
+    const groups = labels.map((_, i) => `P${Math.floor(i / 3)}`);
+    const latent = labels.map((y) => rng.normal(y, 1));
+    const one = aurocWithCi(latent, labels, {resamples: 300, seed: 2, groups});
+    expect(meanAurocWithCi([latent], labels, {resamples: 300, seed: 2, groups})).toEqual(one);
+    expect(meanAurocWithCi([latent, latent.slice()], labels, {resamples: 300, seed: 2, groups})).toEqual(one);
+    // Five fits: the latent score plus each fit's own noise. The point is the mean of their AUROCs.
+    const fits = Array.from({length: 5}, () => latent.map((v) => v + rng.normal(0, 0.5)));
+    const r = meanAurocWithCi(fits, labels, {resamples: 1000, seed: 2, groups});
+    expect(r.auroc).toBeCloseTo(fits.reduce((s, f) => s + auroc(f, labels), 0) / 5, 12);
+    expect(r.ci95[0]).toBeLessThan(r.auroc);
+    expect(r.ci95[1]).toBeGreaterThan(r.auroc);
+    // Scores N(y, 1 + 0.25): AUROC = Phi(1 / sqrt(2 x 1.25)) = 0.7365, inside the interval.
+    expect(r.ci95[0]).toBeLessThan(0.7365);
+    expect(r.ci95[1]).toBeGreaterThan(0.7365);
+    expect(r.units).toBe(40);
   });
 });

@@ -167,10 +167,11 @@ export function rocChart(series: readonly RocSeries[], options: {width?: number;
   </div>` as HTMLElement;
 }
 
-/** Few-shot CHD detection: AUROC (mean, ±1 SD band) against patients, log scale, with the full-data AUROC as a reference. */
-export function chdFewShotChart(rows: readonly {model: string; patients: number; auroc: number; aurocStd: number; fits: number}[], options: {width?: number; models: readonly ModelStyle[]; full?: readonly RocSeries[]}): HTMLElement {
+/** Few-shot CHD detection: AUROC (mean, band its 95% CI, or ±1 SD for reports without one) against patients, log scale, with the full-data AUROC as a reference. */
+export function chdFewShotChart(rows: readonly {model: string; patients: number; auroc: number; aurocStd: number; ci95: [number, number] | null; fits: number}[], options: {width?: number; models: readonly ModelStyle[]; full?: readonly RocSeries[]}): HTMLElement {
   const width = options.width ?? 640;
-  const data = rows.map((r) => ({...r, lo: Math.max(0, r.auroc - r.aurocStd), hi: Math.min(1, r.auroc + r.aurocStd)}));
+  const withCi = rows.every((r) => r.ci95);
+  const data = rows.map((r) => ({...r, lo: r.ci95 ? r.ci95[0] : Math.max(0, r.auroc - r.aurocStd), hi: r.ci95 ? r.ci95[1] : Math.min(1, r.auroc + r.aurocStd)}));
   const modelName = (id: string) => styleOf(options.models, id).name;
   const full = options.full ?? [];
   const plot = Plot.plot({
@@ -187,7 +188,7 @@ export function chdFewShotChart(rows: readonly {model: string; patients: number;
       ...options.models.map((m) => Plot.areaY(data.filter((d) => d.model === m.id), {x: "patients", y1: "lo", y2: "hi", fill: "currentColor", fillOpacity: 0.12})),
       ...options.models.map((m) => Plot.line(data.filter((d) => d.model === m.id), {x: "patients", y: "auroc", stroke: "currentColor", strokeWidth: 2, strokeDasharray: m.dash === "none" ? undefined : m.dash})),
       Plot.dot(data, {x: "patients", y: "auroc", fill: "currentColor", r: 3, symbol: (d) => styleOf(options.models, d.model).symbol, tip: true,
-        title: (d) => `${modelName(d.model)}: ${d.patients} patients\nAUROC ${d.auroc.toFixed(3)} ± ${d.aurocStd.toFixed(3)} (SD over ${d.fits} fits)`}),
+        title: (d) => `${modelName(d.model)}: ${d.patients} patients\nAUROC ${d.auroc.toFixed(3)}${d.ci95 ? ` (95% CI ${d.ci95[0].toFixed(3)}–${d.ci95[1].toFixed(3)})` : ""}\n± ${d.aurocStd.toFixed(3)} SD over ${d.fits} fits`}),
       Plot.ruleY(full, {y: "auroc", stroke: "var(--theme-foreground-focus)", strokeWidth: 1.5, strokeDasharray: "3 3"}),
       Plot.text(full, {y: "auroc", frameAnchor: "left", dx: 4, dy: -7, fill: "var(--theme-foreground-focus)", fontSize: 11, text: (d) => `full data ${d.auroc.toFixed(3)}${options.models.length > 1 ? ` (${modelName(d.model)})` : ""}`})
     ]
@@ -196,7 +197,7 @@ export function chdFewShotChart(rows: readonly {model: string; patients: number;
     ${plot}
     <div class="probe-legend">
       <span>${lineSwatch("none")} AUROC, mean over fits</span>
-      <span><span class="probe-band"></span> ±1 SD</span>
+      <span><span class="probe-band"></span> ${withCi ? "95% CI of the mean (test patients resampled)" : "±1 SD"}</span>
       ${full.length ? html`<span>${lineSwatch("3 3", "var(--theme-foreground-focus)", 1.5)} full-data probe</span>` : ""}
       <span>${lineSwatch("4 4")} chance</span>
     </div>

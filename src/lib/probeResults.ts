@@ -287,14 +287,18 @@ export function rocCsv(entries: readonly ProbeEntry[]): string {
   return csvFormat(rows, ["model", "positive", "auroc", "auroc_ci_low", "auroc_ci_high", "fpr", "tpr"]);
 }
 
-/** Few-shot CHD detection: AUROC (mean ± std over the fits) and macro F1 against patients. */
-export function chdFewShotSeries(entries: readonly ProbeEntry[]): {model: string; patients: number; auroc: number; aurocStd: number; macroF1: number; macroF1Std: number; fits: number}[] {
-  return entries.flatMap((e) => e.report.curve.filter((p) => p.auroc).map((p) => ({model: e.model, patients: p.patients, auroc: p.auroc!.mean, aurocStd: p.auroc!.std, macroF1: p.mean, macroF1Std: p.std, fits: p.runs})));
+/** Few-shot CHD detection: AUROC (mean ± std over the fits, 95% CI of the mean: null in reports made before it) and macro F1 against patients. */
+export function chdFewShotSeries(entries: readonly ProbeEntry[]): {model: string; patients: number; auroc: number; aurocStd: number; ci95: [number, number] | null; macroF1: number; macroF1Std: number; fits: number}[] {
+  return entries.flatMap((e) =>
+    e.report.curve.filter((p) => p.auroc).map((p) => ({model: e.model, patients: p.patients, auroc: p.auroc!.mean, aurocStd: p.auroc!.std, ci95: p.auroc!.ci95 ?? null, macroF1: p.mean, macroF1Std: p.std, fits: p.runs}))
+  );
 }
 
 export function chdFewShotCsv(entries: readonly ProbeEntry[]): string {
-  const rows = chdFewShotSeries(entries).map((r) => ({model: r.model, patients: r.patients, auroc_mean: num(r.auroc), auroc_std: num(r.aurocStd), macro_f1_mean: num(r.macroF1), macro_f1_std: num(r.macroF1Std), fits: r.fits}));
-  return csvFormat(rows, ["model", "patients", "auroc_mean", "auroc_std", "macro_f1_mean", "macro_f1_std", "fits"]);
+  const rows = chdFewShotSeries(entries).map((r) => ({
+    model: r.model, patients: r.patients, auroc_mean: num(r.auroc), auroc_ci_low: r.ci95 ? num(r.ci95[0]) : "", auroc_ci_high: r.ci95 ? num(r.ci95[1]) : "", auroc_std: num(r.aurocStd), macro_f1_mean: num(r.macroF1), macro_f1_std: num(r.macroF1Std), fits: r.fits
+  }));
+  return csvFormat(rows, ["model", "patients", "auroc_mean", "auroc_ci_low", "auroc_ci_high", "auroc_std", "macro_f1_mean", "macro_f1_std", "fits"]);
 }
 
 /** Dice per model and structure (pooled as the official code, per image, baselines) and each example's Dice, as CSV. */

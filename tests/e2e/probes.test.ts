@@ -13,6 +13,8 @@ import type {Page} from "playwright-core";
 import {describe, expect, it} from "vitest";
 import {
   checkProbesArtifact,
+  chdFewShotCsv,
+  chdFewShotSeries,
   checkSegmentationArtifact,
   confusionCsv,
   fewShotCsv,
@@ -154,6 +156,13 @@ describe("the Probes page (built site, plain static server, headless Chromium)",
     expect(readFileSync((await download.path())!, "utf8")).toBe(confusionCsv(probes.classification.filter((e) => e.report.full)[0]!));
     const roc = JSON.parse((await p.getAttribute('[data-testid="probe-roc"]', "data-series"))!);
     expect(roc).toEqual(rocSeries(probes.chd));
+    // Few-shot CHD: the chart's series and its CSV are the core's, each point with the CI of its mean AUROC.
+    const chdFew = JSON.parse((await p.getAttribute('[data-testid="probe-chd-fewshot"]', "data-series"))!);
+    expect(chdFew).toEqual(chdFewShotSeries(probes.chd));
+    expect(chdFew.length).toBeGreaterThan(0);
+    for (const r of chdFew) expect(r.ci95[0]).toBeLessThanOrEqual(r.auroc);
+    const [fewCsv] = await Promise.all([p.waitForEvent("download", {timeout: 15_000}), p.click('[data-testid="probe-chd-fewshot-csv"]')]);
+    expect(readFileSync((await fewCsv.path())!, "utf8")).toBe(chdFewShotCsv(probes.chd));
     const rocText = await p.locator('[data-testid="probe-roc"]').textContent();
     for (const s of rocSeries(probes.chd)) expect(rocText).toContain(`AUROC ${s.auroc.toFixed(3)} (95% CI ${s.ci95[0].toFixed(3)}–${s.ci95[1].toFixed(3)})`);
 

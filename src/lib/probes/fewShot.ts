@@ -8,7 +8,8 @@ import type {LinearHead} from "./linearHead.js";
 import type {FewShotSupports} from "./patientSplits.js";
 import {patientSet, trainingSet, type PatientSet, type TaskData} from "./probeData.js";
 import {meanStd} from "./probeScores.js";
-import {auroc} from "./roc.js";
+import {patientKey} from "./patientSplits.js";
+import {auroc, meanAurocWithCi} from "./roc.js";
 
 export interface CurvePoint {
   /** Patients in each support set's training list (as many again choose the epoch). */
@@ -29,8 +30,11 @@ export interface CurvePoint {
   trainImages: number;
   /** Support sets left out: none of their training or validation patients have task rows. */
   skipped: number;
-  /** Binary tasks: AUROC of the positive class, mean and std over fits. */
-  auroc?: {mean: number; std: number};
+  /**
+   * Binary tasks: AUROC of the positive class, mean and std over fits, and a 95% CI of the
+   * mean from a bootstrap of whole test patients (every fit scored on each resample).
+   */
+  auroc?: {mean: number; std: number; ci95?: [number, number]; resamples?: number};
 }
 
 export interface CurveOptions {
@@ -40,6 +44,8 @@ export interface CurveOptions {
   seed: string | number;
   /** Binary tasks: the positive class index, for AUROC. */
   positive?: number;
+  /** Bootstrap resamples for the few-shot AUROC CIs (default 2000). */
+  resamples?: number;
   /** Augmented copies per training image (0 or absent: the images themselves). */
   copies?: number;
   log?: (message: string) => void;
@@ -57,6 +63,7 @@ export function fewShotCurve(data: TaskData, counts: readonly FewShotSupports[],
   const curve: CurvePoint[] = [];
   for (const {patients, supports} of counts) {
     const values: number[] = [], recall: number[] = [], perFit: number[][] = [], aurocs: number[] = [], images: number[] = [];
+    const positiveScores: Float64Array[] = [];
     let skipped = 0;
     supports.forEach((support, s) => {
       const train = trainingSet(data, support.train, options.copies ?? 0);
@@ -72,7 +79,10 @@ export function fewShotCurve(data: TaskData, counts: readonly FewShotSupports[],
         values.push(result.macroF1);
         recall.push(result.meanClassAccuracy);
         perFit.push(result.f1);
-        if (result.auroc !== undefined) aurocs.push(result.auroc);
+        if (result.auroc !== undefined) {
+          aurocs.push(result.auroc);
+          positiveScores.push(result.positiveScores!);
+        }
       }
     });
     if (skipped > 0) options.log?.(`few-shot ${patients} patients: ${skipped} of ${supports.length} support sets have no ${data.task.name} rows and are left out`);
@@ -89,7 +99,12 @@ export function fewShotCurve(data: TaskData, counts: readonly FewShotSupports[],
       trainImages: meanStd(images).mean,
       skipped
     };
-    if (options.positive !== undefined && aurocs.length > 0) point.auroc = meanStd(aurocs);
+    if (options.positive !== undefined && aurocs.length > 0) {
+      const labels = Array.from(test.labels, (l) => l === options.positive);
+      const groups = Array.from(test.rows, (row) => patientKey(data.patientOfRow[row]!));
+      const ci = meanAurocWithCi(positiveScores, labels, {groups, seed: `${options.seed}/${data.task.name}/few-shot/${patients}/auroc`, resamples: options.resamples ?? 2000});
+      point.auroc = {...meanStd(aurocs), ci95: ci.ci95, resamples: ci.resamples};
+    }
     curve.push(point);
     options.log?.(`few-shot ${data.task.name} ${patients} patients: macro F1 ${mean.toFixed(3)} +- ${std.toFixed(3)} over ${values.length} fits`);
   }
@@ -97,14 +112,15 @@ export function fewShotCurve(data: TaskData, counts: readonly FewShotSupports[],
 }
 
 /** Test macro F1, mean recall, per-class F1 and (binary, both classes present) AUROC of one head. */
-export function testProbeScores(head: LinearHead, test: PatientSet, positive?: number): {macroF1: number; meanClassAccuracy: number; f1: number[]; auroc?: number} {
+export function testProbeScores(head: LinearHead, test: PatientSet, positive?: number): {macroF1: number; meanClassAccuracy: number; f1: number[]; auroc?: number; positiveScores?: Float64Array} {
   const {scores, probabilities} = testProbe(head, test);
-  const out: {macroF1: number; meanClassAccuracy: number; f1: number[]; auroc?: number} = {macroF1: scores.macroF1, meanClassAccuracy: scores.meanClassAccuracy, f1: scores.f1};
+  const out: {macroF1: number; meanClassAccuracy: number; f1: number[]; auroc?: number; positiveScores?: Float64Array} = {macroF1: scores.macroF1, meanClassAccuracy: scores.meanClassAccuracy, f1: scores.f1};
   if (positive !== undefined) {
     const labels = Array.from(test.labels, (l) => l === positive);
     if (labels.some((l) => l) && labels.some((l) => !l)) {
-      const score = Array.from({length: test.labels.length}, (_, i) => probabilities[i * head.classes + positive]!);
+      const score = Float64Array.from({length: test.labels.length}, (_, i) => probabilities[i * head.classes + positive]!);
       out.auroc = auroc(score, labels);
+      out.positiveScores = score;
     }
   }
   return out;

@@ -377,7 +377,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
     }
   }
 
-  const curve = options.curve === false ? [] : fewShotCurve(data, fewShot, test, {fit: fewShotFit, runs, seed, positive, copies: augment.fewShot, log});
+  const curve = options.curve === false ? [] : fewShotCurve(data, fewShot, test, {fit: fewShotFit, runs, seed, positive, copies: augment.fewShot, resamples: options.resamples, log});
 
   const perClass = Object.fromEntries(classes.map((c) => [c, 0]));
   let images = 0;

@@ -90,11 +90,22 @@ export interface BootstrapOptions {
  * AUROC and is drawn again.
  */
 export function aurocWithCi(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>, options: BootstrapOptions = {}): AurocWithCi {
+  return meanAurocWithCi([scores], labels, options);
+}
+
+/**
+ * The mean AUROC of several scorings of the same cases (the fits of a few-shot point),
+ * with a percentile bootstrap 95% CI of that mean: each resample draws the cases (or
+ * groups) once and scores every fit on them, so the interval is the test set's
+ * uncertainty about the mean, not the spread between fits.
+ */
+export function meanAurocWithCi(scoreSets: readonly ArrayLike<number>[], labels: ArrayLike<boolean | number>, options: BootstrapOptions = {}): AurocWithCi {
   const resamples = options.resamples ?? 2000;
   if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`aurocWithCi: resamples must be a positive integer, got ${resamples}`);
-  const curve = rocCurve(scores, labels);
-  const point = auroc(scores, labels);
-  const n = scores.length;
+  if (scoreSets.length === 0) throw new Error("aurocWithCi: no scores");
+  const curves = scoreSets.map((scores) => rocCurve(scores, labels));
+  const point = scoreSets.reduce((sum, scores) => sum + auroc(scores, labels), 0) / scoreSets.length;
+  const n = labels.length;
   // Units to resample: each case, or the cases of each group.
   let units: number[][];
   if (options.groups) {
@@ -109,26 +120,33 @@ export function aurocWithCi(scores: ArrayLike<number>, labels: ArrayLike<boolean
   } else units = Array.from({length: n}, (_, i) => [i]);
   const rng = createRng(options.seed ?? "auroc-bootstrap");
   const values = new Float64Array(resamples);
-  const s: number[] = [];
+  const picked: number[] = [];
   const l: boolean[] = [];
+  const s: number[] = [];
   let done = 0;
   let attempts = 0;
   while (done < resamples) {
-    if (++attempts > resamples * 20) throw new Error(`aurocWithCi: too few cases of one class to bootstrap (${curve.positives} positives, ${curve.negatives} negatives)`);
-    s.length = 0;
+    if (++attempts > resamples * 20) throw new Error(`aurocWithCi: too few cases of one class to bootstrap (${curves[0]!.positives} positives, ${curves[0]!.negatives} negatives)`);
+    picked.length = 0;
     l.length = 0;
     let pos = 0;
     for (let u = 0; u < units.length; u++) {
       for (const i of units[Math.floor(rng.next() * units.length)]!) {
-        s.push(scores[i]!);
+        picked.push(i);
         const p = isPositive(labels[i]!);
         l.push(p);
         if (p) pos += 1;
       }
     }
     if (pos === 0 || pos === l.length) continue;
-    values[done++] = auroc(s, l);
+    let sum = 0;
+    for (const scores of scoreSets) {
+      s.length = 0;
+      for (const i of picked) s.push(scores[i]!);
+      sum += auroc(s, l);
+    }
+    values[done++] = sum / scoreSets.length;
   }
   values.sort();
-  return {auroc: point, ci95: [quantile(values, 0.025), quantile(values, 0.975)], resamples, units: units.length, positives: curve.positives, negatives: curve.negatives};
+  return {auroc: point, ci95: [quantile(values, 0.025), quantile(values, 0.975)], resamples, units: units.length, positives: curves[0]!.positives, negatives: curves[0]!.negatives};
 }
