@@ -7,6 +7,7 @@ import {
   decodeEmbeddingVectors,
   encodeEmbeddingMap,
   encodeEmbeddingVectors,
+  pointsInPolygon,
   pointsInRect,
   selectionCsv,
   unitFloat16Rows
@@ -61,6 +62,33 @@ describe("the embedding map artifact", () => {
     expect(Array.from(pointsInRect(map.x, map.y, {x0: 0, x1: 2, y0: -1, y1: 0}))).toEqual([0, 1]);
     expect(Array.from(pointsInRect(map.x, map.y, {x0: 3.5, x1: -0.5, y0: 6, y1: -2}))).toEqual([0, 1, 2, 3]);
     expect(Array.from(pointsInRect(map.x, map.y, {x0: 10, x1: 11, y0: 0, y1: 1}))).toEqual([]);
+  });
+
+  it("selects the rows inside a lasso polygon: convex, concave (the notch left out), self-crossing by the even-odd rule", () => {
+    // A 10 x 10 grid of points at (i + 0.5, j + 0.5).
+    const x: number[] = [], y: number[] = [];
+    for (let j = 0; j < 10; j++) for (let i = 0; i < 10; i++) x.push(i + 0.5), y.push(j + 0.5);
+    const at = (rows: Int32Array) => Array.from(rows, (r) => `${x[r]! - 0.5},${y[r]! - 0.5}`);
+    // A square from (0, 0) to (3, 3), drawn clockwise or anticlockwise: 9 points.
+    const square: [number, number][] = [[0, 0], [3, 0], [3, 3], [0, 3]];
+    expect(pointsInPolygon(x, y, square)).toHaveLength(9);
+    expect(Array.from(pointsInPolygon(x, y, [...square].reverse()))).toEqual(Array.from(pointsInPolygon(x, y, square)));
+    // An L: the 4 x 4 square without its top-right 2 x 2 corner: 16 - 4 = 12 points, none of the notch's.
+    const ell: [number, number][] = [[0, 0], [4, 0], [4, 2], [2, 2], [2, 4], [0, 4]];
+    const inEll = at(pointsInPolygon(x, y, ell));
+    expect(inEll).toHaveLength(12);
+    expect(inEll).not.toContain("3,3");
+    expect(inEll).toContain("1,3");
+    // A bow tie: the left and right triangles meeting at (2, 2) are in, the wedges above and below are out.
+    const bow = at(pointsInPolygon(x, y, [[0, 0], [4, 4], [4, 0], [0, 4]]));
+    expect(bow).toEqual(expect.arrayContaining(["0,1", "0,2", "3,1", "3,2"]));
+    for (const out of ["1,0", "2,0", "1,3", "2,3"]) expect(bow).not.toContain(out);
+    // A loop drawn twice over the same square is crossed twice: even-odd leaves it empty; fewer than 3 vertices enclose nothing.
+    expect(pointsInPolygon(x, y, [...square, ...square])).toHaveLength(0);
+    expect(pointsInPolygon(x, y, [[0, 0], [5, 5]])).toHaveLength(0);
+    // Rows in order, whatever the polygon.
+    const big = pointsInPolygon(x, y, [[0, 0], [10, 0], [10, 10], [0, 10]]);
+    expect(Array.from(big)).toEqual(Array.from({length: 100}, (_, i) => i));
   });
 
   it("writes a selection as CSV: header, one line per row, quoted where needed, empty for missing", () => {

@@ -2,13 +2,13 @@
 // 10,000 points: discs are rasterised into one pixel buffer (a few ms for 10,000, where
 // 10,000 drawImage or arc calls cost ~60 ms in software-rendered Chromium), hover looks
 // up a quadtree and repaints only an overlay, the zoom is d3-zoom's. Drag draws a
-// selection rectangle (or pans, in pan mode); wheel or pinch zooms; a click shows
+// selection rectangle (a free-hand lasso in lasso mode; pans in pan mode); wheel or pinch zooms; a click shows
 // a point's nearest neighbours; the keyboard pans (arrows), zooms (+ -), resets (0)
 // and clears the selection (Escape). What it shares with the other panel and the
 // page (selection, focus, neighbours, zoom) lives in an EmbeddingSelection.
 import * as d3 from "d3";
-import {html} from "htl";
-import {pointsInRect, type EmbeddingMap, type SpriteSheetInfo} from "../lib/embeddingMap.js";
+import {html, svg} from "htl";
+import {pointsInPolygon, pointsInRect, type EmbeddingMap, type SpriteSheetInfo} from "../lib/embeddingMap.js";
 import type {PointColors} from "./embeddingColors.js";
 import type {EmbeddingSelection} from "./embeddingSelection.js";
 
@@ -158,22 +158,25 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
   let focusRow: number | null = null;
   let hover: number | null = null;
   let t = d3.zoomIdentity;
-  let mode: "select" | "pan" = "select";
+  let mode: "select" | "lasso" | "pan" = "select";
   const stats: ScatterHandle["stats"] = {hoverMs: [], brushMs: [], drawMs: []};
 
   const canvas = html`<canvas class="embedding-canvas" tabindex="0" role="img" width=${width * dpr} height=${height * dpr} style=${{width: `${width}px`, height: `${height}px`}}
-    aria-label=${`UMAP of ${n} images${options.title ? ` under ${options.title}` : ""}. Drag to select, wheel to zoom, click a point for its neighbours; arrows pan, plus and minus zoom, 0 resets, Escape clears the selection.`}></canvas>` as HTMLCanvasElement;
+    aria-label=${`UMAP of ${n} images${options.title ? ` under ${options.title}` : ""}. Drag to select (a rectangle, or a free-hand loop in lasso mode), wheel to zoom, click a point for its neighbours; arrows pan, plus and minus zoom, 0 resets, S, L and P choose rectangle, lasso or pan, Escape clears the selection.`}></canvas>` as HTMLCanvasElement;
   const overlay = html`<canvas class="embedding-overlay" width=${width * dpr} height=${height * dpr} style=${{width: `${width}px`, height: `${height}px`}} aria-hidden="true"></canvas>` as HTMLCanvasElement;
   const brush = html`<div class="embedding-brush" hidden></div>` as HTMLDivElement;
+  const lassoPath = svg`<polygon></polygon>` as unknown as SVGPolygonElement;
+  const lasso = html`<svg class="embedding-lasso" width=${width} height=${height} aria-hidden="true" hidden>${lassoPath}</svg>` as unknown as SVGSVGElement;
   const thumb = html`<canvas class="embedding-tooltip-thumb"></canvas>` as HTMLCanvasElement;
   const tipText = html`<div class="embedding-tooltip-text"></div>` as HTMLDivElement;
   const tooltip = html`<div class="embedding-tooltip" data-testid="embedding-tooltip" hidden>${thumb}${tipText}</div>` as HTMLDivElement;
   const modeSelect = html`<button type="button" aria-pressed="true" title="Drag draws a selection rectangle (S)">Select</button>` as HTMLButtonElement;
+  const modeLasso = html`<button type="button" aria-pressed="false" title="Drag draws a free-hand loop around the points to select (L)">Lasso</button>` as HTMLButtonElement;
   const modePan = html`<button type="button" aria-pressed="false" title="Drag pans the view (P)">Pan</button>` as HTMLButtonElement;
   const reset = html`<button type="button" title="Back to the whole map (0)">Reset view</button>` as HTMLButtonElement;
-  const stage = html`<div class="embedding-stage" style=${{width: `${width}px`, height: `${height}px`}}>${canvas}${overlay}${brush}${tooltip}</div>`;
+  const stage = html`<div class="embedding-stage" style=${{width: `${width}px`, height: `${height}px`}}>${canvas}${overlay}${brush}${lasso}${tooltip}</div>`;
   const root = html`<figure class="embedding-scatter" data-map-key=${key} data-points=${n} style=${{width: `${width + 2}px`}}>
-    <div class="embedding-toolbar">${options.title ? html`<strong>${options.title}</strong>` : ""}<span class="embedding-modes" role="group" aria-label="Drag mode">${modeSelect}${modePan}</span>${reset}</div>
+    <div class="embedding-toolbar">${options.title ? html`<strong>${options.title}</strong>` : ""}<span class="embedding-modes" role="group" aria-label="Drag mode">${modeSelect}${modeLasso}${modePan}</span>${reset}</div>
     ${stage}
     ${colors.legend}
   </figure>` as HTMLElement & {embedding: ScatterHandle};
@@ -334,43 +337,56 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
     zoomTarget.call(zoom.transform, t);
   }
 
-  function setMode(next: "select" | "pan"): void {
+  function setMode(next: "select" | "lasso" | "pan"): void {
     mode = next;
     modeSelect.setAttribute("aria-pressed", String(mode === "select"));
+    modeLasso.setAttribute("aria-pressed", String(mode === "lasso"));
     modePan.setAttribute("aria-pressed", String(mode === "pan"));
     canvas.style.cursor = mode === "pan" ? "grab" : "crosshair";
   }
   setMode("select");
   modeSelect.onclick = () => setMode("select");
+  modeLasso.onclick = () => setMode("lasso");
   modePan.onclick = () => setMode("pan");
   reset.onclick = () => zoomTarget.transition().duration(250).call(zoom.transform, d3.zoomIdentity);
 
-  // Selection rectangle and click, with pointer events (mouse, pen, one finger).
-  let drag: {id: number; x: number; y: number; moved: boolean} | null = null;
+  // Selection rectangle or lasso, and click, with pointer events (mouse, pen, one finger).
+  // The lasso keeps every pointer position a pixel or more from the last, in screen pixels.
+  let drag: {id: number; x: number; y: number; moved: boolean; path: [number, number][]} | null = null;
+  const hideShapes = () => {
+    brush.hidden = true;
+    lasso.setAttribute("hidden", "");
+  };
   const pointers = new Set<number>();
   canvas.addEventListener("pointerdown", (event) => {
     pointers.add(event.pointerId);
     if (pointers.size > 1) {
       drag = null; // a second finger: the pinch is the zoom's
-      brush.hidden = true;
+      hideShapes();
       return;
     }
     if (event.button !== 0) return;
     const [px, py] = local(event);
-    drag = {id: event.pointerId, x: px, y: py, moved: false};
-    if (mode === "select") canvas.setPointerCapture(event.pointerId);
+    drag = {id: event.pointerId, x: px, y: py, moved: false, path: [[px, py]]};
+    if (mode !== "pan") canvas.setPointerCapture(event.pointerId);
   });
   const endPointer = (event: PointerEvent) => {
     pointers.delete(event.pointerId);
     if (!drag || drag.id !== event.pointerId) return;
     const start = drag;
     drag = null;
-    brush.hidden = true;
+    hideShapes();
     if (event.type === "pointercancel") return;
     const [px, py] = local(event);
-    if (start.moved && mode === "select") {
-      const rect = {x0: ux(t.invertX(start.x)), x1: ux(t.invertX(px)), y0: uy(t.invertY(start.y)), y1: uy(t.invertY(py))};
-      store.select(key, pointsInRect(map.x, map.y, rect), map.ids, "brush");
+    if (start.moved && mode !== "pan") {
+      if (mode === "select") {
+        const rect = {x0: ux(t.invertX(start.x)), x1: ux(t.invertX(px)), y0: uy(t.invertY(start.y)), y1: uy(t.invertY(py))};
+        store.select(key, pointsInRect(map.x, map.y, rect), map.ids, "brush");
+      } else {
+        start.path.push([px, py]);
+        const polygon = start.path.map(([sx, sy]): [number, number] => [ux(t.invertX(sx)), uy(t.invertY(sy))]);
+        store.select(key, pointsInPolygon(map.x, map.y, polygon), map.ids, "lasso");
+      }
       const stamp = event.timeStamp;
       requestAnimationFrame(() => pushStat(stats.brushMs, performance.now() - stamp));
     } else if (!start.moved) {
@@ -385,7 +401,14 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
     const [px, py] = local(event);
     if (drag && drag.id === event.pointerId) {
       if (Math.hypot(px - drag.x, py - drag.y) > CLICK_SLOP) drag.moved = true;
-      if (mode === "select" && drag.moved) {
+      if (mode === "lasso") {
+        const [lx, ly] = drag.path[drag.path.length - 1]!;
+        if (Math.hypot(px - lx, py - ly) >= 1) drag.path.push([px, py]);
+        if (drag.moved) {
+          lassoPath.setAttribute("points", drag.path.map(([sx, sy]) => `${sx},${sy}`).join(" "));
+          lasso.removeAttribute("hidden");
+        }
+      } else if (mode === "select" && drag.moved) {
         brush.hidden = false;
         brush.style.transform = `translate(${Math.min(px, drag.x)}px, ${Math.min(py, drag.y)}px)`;
         brush.style.width = `${Math.abs(px - drag.x)}px`;
@@ -414,6 +437,7 @@ export function embeddingScatter(map: EmbeddingMap, options: EmbeddingScatterOpt
       "0": () => zoom.transform(zoomTarget, d3.zoomIdentity),
       Escape: () => store.clear(),
       s: () => setMode("select"),
+      l: () => setMode("lasso"),
       p: () => setMode("pan")
     };
     const action = moves[event.key];

@@ -288,6 +288,36 @@ export function pointsInRect(x: ArrayLike<number>, y: ArrayLike<number>, rect: D
   return Int32Array.from(out);
 }
 
+/**
+ * Rows whose (x, y) lie inside a lasso polygon (vertices in order, closed back to the
+ * first), in row order. Even-odd rule: where a drawn loop crosses itself, the doubly
+ * enclosed part is out, as it is for SVG's fill-rule evenodd. A polygon under three
+ * vertices encloses nothing.
+ */
+export function pointsInPolygon(x: ArrayLike<number>, y: ArrayLike<number>, polygon: readonly (readonly [number, number])[]): Int32Array {
+  const m = polygon.length;
+  if (m < 3) return new Int32Array(0);
+  const vx = Float64Array.from(polygon, (p) => p[0]);
+  const vy = Float64Array.from(polygon, (p) => p[1]);
+  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (let k = 0; k < m; k++) {
+    x0 = Math.min(x0, vx[k]!), x1 = Math.max(x1, vx[k]!), y0 = Math.min(y0, vy[k]!), y1 = Math.max(y1, vy[k]!);
+  }
+  const out: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    const px = x[i]!, py = y[i]!;
+    if (!(px >= x0 && px <= x1 && py >= y0 && py <= y1)) continue;
+    // Crossings of a ray towards +x with the edges (each edge half-open in y, so a vertex counts once).
+    let inside = false;
+    for (let a = 0, b = m - 1; a < m; b = a++) {
+      const ay = vy[a]!, by = vy[b]!;
+      if (ay > py !== by > py && px < ((vx[b]! - vx[a]!) * (py - ay)) / (by - ay) + vx[a]!) inside = !inside;
+    }
+    if (inside) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+
 function csvCell(value: string | number | null): string {
   if (value === null || (typeof value === "number" && Number.isNaN(value))) return "";
   const text = String(value);

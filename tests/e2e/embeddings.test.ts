@@ -2,7 +2,7 @@
 // plain static server, in headless Chromium: it loads with no console error, failed or
 // external request; a rectangle dragged over a region chosen in data coordinates selects
 // exactly the points the core (pointsInRect) finds there, and the CSV export is exactly the
-// core's CSV of them; hovering a point shows its thumbnail; clicking one lists the
+// core's CSV of them; a concave lasso selects those pointsInPolygon finds; hovering a point shows its thumbnail; clicking one lists the
 // neighbours the core's nearestTo computes from the same float16 artifact. Screenshots of
 // the page with a selection and neighbours, light and dark.
 //
@@ -15,6 +15,7 @@ import {describe, expect, it} from "vitest";
 import {
   decodeEmbeddingMap,
   decodeEmbeddingVectors,
+  pointsInPolygon,
   pointsInRect,
   selectionCsv,
   type DataRect,
@@ -78,6 +79,38 @@ function chooseRect(map: EmbeddingMap, minGap: number): {rect: DataRect; rows: I
     if (rows.length >= 5 && rows.length <= map.n - 5) return {rect, rows};
   }
   throw new Error("no rectangle with empty bands at its edges holds between 5 and n - 5 points");
+}
+
+/** Distance from (px, py) to the segment a-b. */
+function segmentDistance(px: number, py: number, [ax, ay]: readonly [number, number], [bx, by]: readonly [number, number]): number {
+  const dx = bx - ax, dy = by - ay;
+  const f = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy || 1)));
+  return Math.hypot(px - ax - f * dx, py - ay - f * dy);
+}
+
+/**
+ * A concave lasso (an arrowhead: its notch leaves points out that its hull would hold) holding
+ * some but not all points, with no point within `minGap` of an edge.
+ */
+function chooseLasso(map: EmbeddingMap, minGap: number): {polygon: [number, number][]; rows: Int32Array} {
+  const xs = Float64Array.from(map.x).sort(), ys = Float64Array.from(map.y).sort();
+  const q = (s: Float64Array, p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  const spread = Math.min(q(xs, 0.9) - q(xs, 0.1), q(ys, 0.9) - q(ys, 0.1));
+  for (const [cx, cy] of [[0.5, 0.5], [0.4, 0.6], [0.6, 0.4], [0.3, 0.3], [0.7, 0.7]] as const) {
+    for (const size of [0.35, 0.3, 0.25, 0.4, 0.2, 0.45, 0.15]) {
+      const ox = q(xs, cx), oy = q(ys, cy), r = size * spread;
+      const polygon: [number, number][] = [[ox, oy + r], [ox + r, oy - r], [ox, oy - 0.35 * r], [ox - r, oy - r]];
+      let clear = true;
+      for (let i = 0; i < map.n && clear; i++) {
+        for (let k = 0; k < polygon.length; k++) if (segmentDistance(map.x[i]!, map.y[i]!, polygon[k]!, polygon[(k + 1) % polygon.length]!) < minGap) clear = false;
+      }
+      if (!clear) continue;
+      const rows = pointsInPolygon(map.x, map.y, polygon);
+      const hull = pointsInPolygon(map.x, map.y, [polygon[0]!, polygon[1]!, polygon[3]!]);
+      if (rows.length >= 5 && rows.length <= map.n - 5 && hull.length > rows.length) return {polygon, rows};
+    }
+  }
+  throw new Error("no arrowhead lasso with empty margins along its edges holds between 5 and n - 5 points and leaves some out of its notch");
 }
 
 /** Rows whose nearest other point is at least `minDist` away (data units), first `count` of them by row. */
@@ -220,6 +253,27 @@ describe("the Embeddings page (built site, plain static server, headless Chromiu
     const thumbs = await section.locator(".thumbnail").count();
     expect(thumbs, "the clicked image and its neighbours as thumbnails").toBe(listed.length + 1);
     note(`click ${id}: neighbours ${listed.map((l) => `${l.id} ${l.cosine.toFixed(4)}`).join(", ")}; max |cosine - core| ${Math.max(...diffs).toExponential(1)}`);
+  }, 60_000);
+
+  it("a lasso drawn in lasso mode selects exactly the points the core finds inside the loop, notch left out", async () => {
+    const p = opened();
+    const {polygon, rows} = chooseLasso(art.map, EDGE_GAP_PX / pxPerUnit);
+    const hull = pointsInPolygon(art.map.x, art.map.y, [polygon[0]!, polygon[1]!, polygon[3]!]);
+    expect(hull.length, "the notch holds points a rectangle or hull would take").toBeGreaterThan(rows.length);
+    await p.getByRole("button", {name: "Lasso"}).first().click();
+    const screen = [];
+    for (const [x, y] of polygon) screen.push(await toClient(p, x, y));
+    note(`lasso ${polygon.map(([x, y]) => `(${x.toFixed(3)}, ${y.toFixed(3)})`).join(" ")}: ${rows.length} points (${hull.length - rows.length} more in its convex hull)`);
+    await p.mouse.move(screen[0]![0], screen[0]![1]);
+    await p.mouse.down();
+    for (const [x, y] of [...screen.slice(1), screen[0]!]) await p.mouse.move(x, y, {steps: 8});
+    await p.mouse.up();
+    await p.waitForFunction((n) => document.querySelector('[data-testid="embedding-selection"]')?.getAttribute("data-count") === String(n), rows.length, {timeout: 15_000});
+    const selection = await p.evaluate(() => window.__fetalclipEmbeddings!.selection());
+    expect(selection.source).toBe(art.entry.key);
+    expect([...selection.ids].sort()).toEqual(Array.from(rows, (i) => art.map.ids[i]!).sort());
+    // Back to rectangles for what follows.
+    await p.getByRole("button", {name: "Select"}).first().click();
   }, 60_000);
 
   it("Escape on the focused plot clears the selection; light and dark screenshots with a selection and neighbours", async () => {
