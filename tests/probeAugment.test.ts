@@ -200,6 +200,19 @@ describe("embed-dataset --augment on the embedded default (demo model, phantom)"
     expect(cosine(at(readTable(reseeded.out), `${ids[0]}#1`), at(table, `${ids[0]}#1`))).toBeLessThan(0.999);
   }, 300_000);
 
+  it("fetalclip embed-dataset --augment N prints the rows and writes the augmented table in OUT", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "embed-dataset", "--model", DEMO_BUNDLE_DIR, "--dataset", "phantom", "--limit", "6", "--augment", "2", "--augment-seed", "7", "--out", join(tmp, "cli-out"), "--cache", join(tmp, "cache")], {cwd: repoRoot, encoding: "utf8"});
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim());
+    expect(out).toMatchObject({images: 6, rows: 18, failed: [], out: join(tmp, "cli-out", "embeddings.arrow")});
+    const table = readTable(out.out);
+    expect(table.metadata).toMatchObject({"fetalclip.augment_copies": "2", "fetalclip.augment_seed": "7"});
+    expect(column(table, "augmentation")).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    const bad = spawnSync(process.execPath, ["--import", "tsx", CLI, "embed-dataset", "--model", DEMO_BUNDLE_DIR, "--dataset", "phantom", "--augment", "-1"], {cwd: repoRoot, encoding: "utf8"});
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--augment/);
+  }, 120_000);
+
   it("refuses --augment with --patch-tokens and a copy count out of range, before any work", async () => {
     await expect(embedDataset({model: DEMO_BUNDLE_DIR, dataset: "phantom", outDir: join(tmp, "x"), patchTokens: true, augment: {copies: 2}})).rejects.toThrow(/--augment and --patch-tokens do not go together/);
     await expect(run(101, 0)).rejects.toThrow(/--augment takes 0 to 100 copies per image, got 101/);

@@ -1,12 +1,12 @@
 // `fetalclip probe`: linear probes and few-shot curves on frozen embeddings, as FetalCLIP's
 // probing and few-data scripts run them. One JSON line on stdout, progress on stderr; the
 // work lives in loaders/probes.ts and src/lib/probes, loaded only when the command runs.
-import {Option, type Command} from "commander";
+import {InvalidArgumentError, Option, type Command} from "commander";
 import {positiveInt, seedValue, variantOption} from "./options.js";
 
 function shotList(value: string): number[] {
   const counts = value.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
-  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`expected patient counts like 2,4,8, got "${value}"`);
+  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n <= 0)) throw new InvalidArgumentError(`expected patient counts like 2,4,8, got "${value}"`);
   return [...new Set(counts)].sort((a, b) => a - b);
 }
 
@@ -14,13 +14,13 @@ function shotList(value: string): number[] {
 function augmentValue(value: string): number | "paper" {
   if (value === "paper") return "paper";
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`expected paper or a number of copies from 0 to 100, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected paper or a number of copies from 0 to 100, got "${value}"`);
   return n;
 }
 
 function fraction(value: string): number {
   const n = Number(value);
-  if (!(n > 0 && n < 1)) throw new Error(`expected a fraction between 0 and 1, got "${value}"`);
+  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`expected a fraction between 0 and 1, got "${value}"`);
   return n;
 }
 
