@@ -271,6 +271,15 @@ describe("fetalclip probe --augment (demo model, a 30-patient phantom folder)", 
     expect(again.report.full).toEqual(report.full);
   }, 300_000);
 
+  it("the Probes page's loader (probeConfigured) gives the command's augmented report", async () => {
+    const cli = probe(["--augment", "2", "--augment-seed", "5"]).report;
+    const {probeConfigured, configuredModel} = await import("../loaders/probes.js");
+    const report = await probeConfigured(configuredModel(DEMO_BUNDLE_DIR), {name: "phantom30-loader-test", dataset}, {label: "six-planes", mode: "fast", shots: [2, 4], zeroShot: false, augment: 2, augmentSeed: 5});
+    // As JSON, as the command prints it (a class absent from the test set has F1 NaN, null in JSON).
+    const json = JSON.parse(JSON.stringify(report));
+    for (const key of ["augmentation", "protocol", "splits", "full", "curve"]) expect(json[key], key).toEqual(cli[key]);
+  }, 300_000);
+
   it("--augment with a table that holds no copies says how to get them", () => {
     const plain = probe([]).report;
     const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "probe", "--embeddings", plain.embeddings.file, "--label", "six-planes", "--augment", "paper", "--no-zero-shot"], {cwd: repoRoot, encoding: "utf8", env: {...process.env, FETALCLIP_CACHE: join(tmp, "cache")}});
