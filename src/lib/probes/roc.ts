@@ -56,7 +56,11 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<boolean | 
 
 /** Area under the ROC curve (trapezoids; ties count a half). */
 export function auroc(scores: ArrayLike<number>, labels: ArrayLike<boolean | number>): number {
-  const {fpr, tpr} = rocCurve(scores, labels);
+  return areaUnder(rocCurve(scores, labels));
+}
+
+/** The trapezoid area under a ROC curve. */
+function areaUnder({fpr, tpr}: RocCurve): number {
   let area = 0;
   for (let i = 1; i < fpr.length; i++) area += ((fpr[i]! - fpr[i - 1]!) * (tpr[i]! + tpr[i - 1]!)) / 2;
   return area;
@@ -104,7 +108,7 @@ export function meanAurocWithCi(scoreSets: readonly ArrayLike<number>[], labels:
   if (!Number.isInteger(resamples) || resamples < 1) throw new Error(`aurocWithCi: resamples must be a positive integer, got ${resamples}`);
   if (scoreSets.length === 0) throw new Error("aurocWithCi: no scores");
   const curves = scoreSets.map((scores) => rocCurve(scores, labels));
-  const point = scoreSets.reduce((sum, scores) => sum + auroc(scores, labels), 0) / scoreSets.length;
+  const point = curves.reduce((sum, curve) => sum + areaUnder(curve), 0) / curves.length;
   const n = labels.length;
   // Units to resample: each case, or the cases of each group.
   let units: number[][];
