@@ -179,9 +179,7 @@ function chooseTestPatients(table: Pick<EmbeddingTableData, "columns">, data: Ta
  * only. `table.embeddings` may be empty (embedDim 0).
  */
 export function probeTestPatients(table: EmbeddingTableData, options: ProbeOptions): Set<string> {
-  const source = options.source ?? "the embeddings table";
-  const data = taskData(table, probeTask(options.label, table, source), options.group ?? "patient", source);
-  return new Set(chooseTestPatients(table, data, options).patients.map(patientKey));
+  return taskTestSplit(table, options).test;
 }
 
 /**
@@ -189,12 +187,17 @@ export function probeTestPatients(table: EmbeddingTableData, options: ProbeOptio
  * the images that need augmented copies. Like probeTestPatients, from ids and columns alone.
  */
 export function probeTrainingPool(table: EmbeddingTableData, options: ProbeOptions): Set<string> {
-  const source = options.source ?? "the embeddings table";
-  const data = taskData(table, probeTask(options.label, table, source), options.group ?? "patient", source);
-  const test = new Set(chooseTestPatients(table, data, options).patients.map(patientKey));
+  const {data, test} = taskTestSplit(table, options);
   const pool = new Set<string>();
   for (const [patient, rows] of data.rowsByPatient) if (!test.has(patient)) for (const row of rows) pool.add(table.ids[row]!);
   return pool;
+}
+
+/** The task's view of a table and its test patients (by patientKey), as runProbe chooses them. */
+function taskTestSplit(table: EmbeddingTableData, options: ProbeOptions): {data: TaskData; test: Set<string>} {
+  const source = options.source ?? "the embeddings table";
+  const data = taskData(table, probeTask(options.label, table, source), options.group ?? "patient", source);
+  return {data, test: new Set(chooseTestPatients(table, data, options).patients.map(patientKey))};
 }
 
 /** Augmented copies per training image: as asked, else the official 5 / 10 as far as an augmented table holds them. */
