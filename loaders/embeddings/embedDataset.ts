@@ -450,14 +450,9 @@ async function embedMissing(
     for (const id of fresh) failed.set(id, error);
     if (fresh.length > 0) log(`embed-dataset: skipped ${fresh[0]}: ${error}`);
   };
-  // Augment: the copies of one image follow each other; its bytes and pixels are read once.
+  // Each file is read, checked and decoded once: an image's copies (augment) follow each other.
   let last: {path: string; bytes: Uint8Array; raster?: RasterImage; error?: string} | null = null;
   const prepare = (p: Pending): {bytes: Uint8Array; pixels: Float32Array} => {
-    if (p.copy === undefined) {
-      const bytes = readImageBytes(p.path);
-      if (sha256Hex(bytes) !== p.imageHash) throw new Error("the file changed while the job ran; run it again");
-      return {bytes, pixels: preprocessImage(bytes, spec)};
-    }
     if (last?.path !== p.path) {
       last = {path: p.path, bytes: new Uint8Array(0)};
       try {
@@ -469,7 +464,8 @@ async function embedMissing(
       }
     }
     if (last.error !== undefined) throw new Error(last.error);
-    const pixels = probeInputTensor(last.raster!, spec, p.copy > 0 ? {rng: augmentRng(p.imageHash, p.copy, augmentSeed)} : undefined);
+    const pixels =
+      p.copy === undefined ? preprocessImage(last.raster!, spec) : probeInputTensor(last.raster!, spec, p.copy > 0 ? {rng: augmentRng(p.imageHash, p.copy, augmentSeed)} : undefined);
     return {bytes: last.bytes, pixels};
   };
   try {
