@@ -19,6 +19,7 @@ import {
   type SkippedProbe,
   type StoredProbeReport
 } from "../src/lib/probeResults.js";
+import {augmentCopiesOf, MAX_AUGMENT_COPIES, parseAugmentChoice} from "../src/lib/probes/augmentChoice.js";
 import {readManifest} from "./bundles.js";
 import {openDataset} from "./datasets/registry.js";
 import {writeFileAtomic} from "./embeddings/cache.js";
@@ -50,9 +51,9 @@ export function pageProbeSettings(env: NodeJS.ProcessEnv = process.env): ProbesA
   const augmentText = env.FETALCLIP_PROBE_AUGMENT?.trim();
   let augment: ProbesArtifact["settings"]["augment"] = null;
   if (augmentText && augmentText !== "0" && augmentText !== "none") {
-    const n = Number(augmentText);
-    if (augmentText !== "paper" && !(Number.isInteger(n) && n > 0 && n <= 100)) throw new Error(`FETALCLIP_PROBE_AUGMENT=${augmentText}: expected paper, none or a number of copies from 1 to 100`);
-    augment = augmentText === "paper" ? {full: 5, fewShot: 10, seed: 0} : {full: n, fewShot: n, seed: 0};
+    const choice = parseAugmentChoice(augmentText);
+    if (choice === null) throw new Error(`FETALCLIP_PROBE_AUGMENT=${augmentText}: expected paper, none or a number of copies from 1 to ${MAX_AUGMENT_COPIES}`);
+    augment = {...augmentCopiesOf(choice), seed: 0};
   }
   const augmentNote = augment
     ? `; trained on ${augment.full} (full data) and ${augment.fewShot} (few-shot) augmented copies of each training image, validated and tested on the images as they are, all through the probing notebooks' pipeline (OpenCV bicubic resize)`
@@ -76,11 +77,17 @@ export const SEGMENTATION_EXAMPLES = 3;
 const SEGMENTATION_SEED = 0;
 const SEGMENTATION_RESAMPLES = 1000;
 
-/** The code that shapes a probe report: editing one of these recomputes the cached results. */
-function probeCode(): string[] {
-  const core = readdirSync(join(REPO_ROOT, "src", "lib", "probes")).filter((f) => f.endsWith(".ts") && !f.startsWith("segmentation")).sort();
-  const augment = ["augment.ts", "clahe.ts", "colorJitter.ts", "warpAffine.ts", "resizeCubicCv.ts", "probeInput.ts"].filter((f) => existsSync(join(REPO_ROOT, "src", "lib", "image", f)));
-  return [...core.map((f) => `src/lib/probes/${f}`), ...augment.map((f) => `src/lib/image/${f}`), "src/lib/metrics.ts", "src/lib/random.ts", "src/lib/prompts.ts", "src/lib/tasks/zeroShot.ts", "loaders/probes.ts"];
+const sources = (folder: string, keep: (file: string) => boolean = () => true) =>
+  readdirSync(join(REPO_ROOT, folder)).filter((f) => f.endsWith(".ts") && keep(f)).sort().map((f) => `${folder}/${f}`);
+
+/**
+ * The code that shapes a probe report: editing one of these recomputes the cached results.
+ * With augmentation, the image code too: it makes the copies, which the key's table does not hold.
+ */
+function probeCode(augmented: boolean): string[] {
+  const core = sources("src/lib/probes", (f) => !f.startsWith("segmentation"));
+  const pixels = augmented ? [...sources("src/lib/image"), "src/lib/rounding.ts"] : [];
+  return [...core, ...pixels, "src/lib/metrics.ts", "src/lib/random.ts", "src/lib/prompts.ts", "src/lib/tasks/zeroShot.ts", "loaders/probes.ts"];
 }
 
 const SEGMENTATION_CODE = [
@@ -116,7 +123,7 @@ export async function probeEntry(model: ConfiguredModel, dataset: ConfiguredData
   const job = table ? {out: table} : await ensureEmbeddings(model, dataset, {log});
   const key = hex(
     createHash("sha256")
-      .update(`probe-results@${RESULTS_VERSION} code ${sourceKey(probeCode())}\n${task}\n${JSON.stringify({mode: settings.mode, seed: settings.seed, runs: settings.runs, resamples: settings.resamples, ...(settings.augment ? {augment: settings.augment} : {})})}\n`)
+      .update(`probe-results@${RESULTS_VERSION} code ${sourceKey(probeCode(settings.augment !== null))}\n${task}\n${JSON.stringify({mode: settings.mode, seed: settings.seed, runs: settings.runs, resamples: settings.resamples, ...(settings.augment ? {augment: settings.augment} : {})})}\n`)
       .update(readFileSync(job.out))
   );
   const dir = join(PROBE_RESULTS_DIR, dataset.name, model.name);

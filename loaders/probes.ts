@@ -10,7 +10,8 @@ import {MODEL_VARIANTS, type ModelVariant} from "../src/lib/bundle.js";
 import {decodeEmbeddingTable, EMBEDDINGS_META, type EmbeddingTableData} from "../src/lib/embeddingTable.js";
 import {JsonFormatError, parseJsonStrict} from "../src/lib/json.js";
 import {parseSplitFile, type FewShotSupports, type PatientFold, type SplitFile} from "../src/lib/probes/patientSplits.js";
-import {OFFICIAL_AUGMENT_COPIES, probeTrainingPool, runProbe, type ProbeOptions, type ProbeReport, type ZeroShotReference} from "../src/lib/probes/probe.js";
+import {augmentCopiesOf, type AugmentChoice} from "../src/lib/probes/augmentChoice.js";
+import {probeTrainingPool, runProbe, type ProbeOptions, type ProbeReport, type ZeroShotReference} from "../src/lib/probes/probe.js";
 import {zeroShotReference, zeroShotSetup} from "../src/lib/probes/zeroShotReference.js";
 import {BRAIN_SUBPLANE_PROMPTS, FIVE_PLANES_PROMPTS} from "../src/lib/prompts.js";
 import {promptClassEmbeddings} from "../src/lib/tasks/zeroShot.js";
@@ -145,18 +146,6 @@ export async function zeroShotFor(table: EmbeddingTableData, label: string, mode
   return (rows) => zeroShotReference(table, rows, setup, classEmbeds);
 }
 
-/**
- * `--augment`: "paper" (5 copies per training image for the full-data probe, 10 for the
- * few-shot curve, as FetalCLIP's notebooks), a number N (N for both), or the two counts.
- */
-export type AugmentChoice = number | "paper" | {full: number; fewShot: number};
-
-export function augmentCopies(choice: AugmentChoice): {full: number; fewShot: number} {
-  if (choice === "paper") return {...OFFICIAL_AUGMENT_COPIES};
-  if (typeof choice === "number") return {full: choice, fewShot: choice};
-  return {...choice};
-}
-
 /** The augmented copies of each training image of one task, made through the store (the cache keeps every copy). */
 export async function ensureAugmentedEmbeddings(
   model: ConfiguredModel,
@@ -207,7 +196,7 @@ export async function probeJob(options: ProbeJobOptions): Promise<ProbeJobReport
   const splits = splitsFromFiles(options.splitFiles ?? [], options.testSplit);
   let file: string;
   let model: ConfiguredModel | null = options.model ? configuredModel(options.model, options.variant) : null;
-  const augment = options.augment === undefined ? undefined : augmentCopies(options.augment);
+  const augment = options.augment === undefined ? undefined : augmentCopiesOf(options.augment);
   const {embeddings: _e, model: _m, dataset: _d, variant: _v, splitFiles: _s, testSplit: _t, augment: _a, augmentSeed: _as, zeroShot: _z, ...probe} = options;
   if (options.embeddings) {
     file = resolve(options.embeddings);
@@ -253,7 +242,7 @@ export async function probeConfigured(model: ConfiguredModel, dataset: Configure
   const log = options.log ?? (() => {});
   const {splitFiles: _s, testSplit: _t, augment: choice, augmentSeed, zeroShot: _z, ...probe} = options;
   const splits = splitsFromFiles(options.splitFiles ?? [], options.testSplit);
-  const augment = choice === undefined ? undefined : augmentCopies(choice);
+  const augment = choice === undefined ? undefined : augmentCopiesOf(choice);
   const job = augment
     ? await ensureAugmentedEmbeddings(model, dataset, {...probe, splits}, {copies: Math.max(augment.full, augment.fewShot), seed: augmentSeed}, log)
     : await ensureEmbeddings(model, dataset, {log});

@@ -2,6 +2,7 @@
 // probing and few-data scripts run them. One JSON line on stdout, progress on stderr; the
 // work lives in loaders/probes.ts and src/lib/probes, loaded only when the command runs.
 import {InvalidArgumentError, Option, type Command} from "commander";
+import {MAX_AUGMENT_COPIES, parseAugmentChoice} from "../../src/lib/probes/augmentChoice.js";
 import {positiveInt, seedValue, variantOption} from "./options.js";
 
 function shotList(value: string): number[] {
@@ -12,10 +13,9 @@ function shotList(value: string): number[] {
 
 /** --augment: "paper" (5 copies for the full-data probe, 10 for few-shot) or N copies for both. */
 function augmentValue(value: string): number | "paper" {
-  if (value === "paper") return "paper";
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected paper or a number of copies from 0 to 100, got "${value}"`);
-  return n;
+  const choice = parseAugmentChoice(value);
+  if (choice === null) throw new InvalidArgumentError(`expected paper or a number of copies from 0 to ${MAX_AUGMENT_COPIES}, got "${value}"`);
+  return choice;
 }
 
 function fraction(value: string): number {

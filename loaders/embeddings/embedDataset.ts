@@ -14,6 +14,7 @@ import {OFFICIAL_PROBE_AUGMENTATION, PROBE_PIPELINE, probeInputTensor} from "../
 import {decodeImage} from "../../src/lib/image/decode.js";
 import type {RasterImage} from "../../src/lib/image/raster.js";
 import {createRng} from "../../src/lib/random.js";
+import {MAX_AUGMENT_COPIES} from "../../src/lib/probes/augmentChoice.js";
 import "../jpeg.js"; // loads the JPEG decoder before any image is decoded
 import {readManifest} from "../bundles.js";
 import {NUMERIC_COLUMNS} from "../datasets/columns.js";
@@ -69,8 +70,6 @@ export interface AugmentOptions {
   only?: ReadonlySet<string>;
 }
 
-/** Most augmented copies per image a job makes (the official scripts use 5 and 10). */
-export const MAX_AUGMENT_COPIES = 100;
 
 export interface ImageFailure {
   id: string;

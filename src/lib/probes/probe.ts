@@ -5,6 +5,7 @@
 // page's loader calls; isomorphic, synchronous.
 import type {EmbeddingTableData} from "../embeddingTable.js";
 import {createRng} from "../random.js";
+import {OFFICIAL_AUGMENT_COPIES} from "./augmentChoice.js";
 import {fewShotCurve, perClassMeans, testProbeScores, type CurvePoint} from "./fewShot.js";
 import {fitProbe, testProbe, type FitSettings, type ProbeMode} from "./fitProbe.js";
 import {FEW_SHOT_SETTINGS, PROBING_SETTINGS, type PaperProbeSettings} from "./linearProbe.js";
@@ -201,7 +202,7 @@ function taskTestSplit(table: EmbeddingTableData, options: ProbeOptions): {data:
 }
 
 /** Augmented copies per training image: as asked, else the official 5 / 10 as far as an augmented table holds them. */
-function augmentCopies(data: TaskData, options: ProbeOptions, log: (m: string) => void): {full: number; fewShot: number} {
+function chooseCopies(data: TaskData, options: ProbeOptions, log: (m: string) => void): {full: number; fewShot: number} {
   const held = data.augmented?.maxCopy ?? 0;
   if (options.augment) {
     for (const [what, n] of Object.entries(options.augment)) {
@@ -215,9 +216,6 @@ function augmentCopies(data: TaskData, options: ProbeOptions, log: (m: string) =
   log(`probe: the table holds ${held} augmented copies per image; training on ${chosen.full} (full data) and ${chosen.fewShot} (few-shot)`);
   return chosen;
 }
-
-/** FetalCLIP's notebooks: 5 augmented copies per training image for probing, 10 for few-data training. */
-export const OFFICIAL_AUGMENT_COPIES = {full: 5, fewShot: 10} as const;
 
 /** The probe report of one task of an embedding table. */
 export function runProbe(table: EmbeddingTableData, options: ProbeOptions): ProbeReport {
@@ -244,7 +242,7 @@ export function runProbe(table: EmbeddingTableData, options: ProbeOptions): Prob
   } else if (options.positive !== undefined) throw new Error(`probe: --positive needs a binary label; ${task.name} has ${classes.length} classes`);
 
   const {source: testSource, patients: testPatients} = chooseTestPatients(table, data, options);
-  const augment = augmentCopies(data, options, log);
+  const augment = chooseCopies(data, options, log);
   const test = patientSet(data, testPatients);
   if (test.rows.length === 0) throw new Error(`${source}: none of the ${testPatients.length} test patients has ${task.name} rows`);
   const testKeys = new Set(test.patients.map(patientKey));
