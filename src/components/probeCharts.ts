@@ -47,7 +47,11 @@ export function classColors(classes: readonly string[]): Plot.ScaleOptions {
   return {type: "categorical", domain: [...classes], scheme: "observable10"};
 }
 
-const pow2Ticks = (counts: readonly number[]) => [...new Set(counts)].sort((a, b) => a - b);
+/** The few-shot charts' x axis: patients per support set on a log2 scale, a tick at each count drawn. */
+const patientsAxis = (counts: readonly number[]) => ({
+  type: "log" as const, base: 2, ticks: [...new Set(counts)].sort((a, b) => a - b), tickFormat: (d: number) => String(d),
+  label: "training patients per support set (log scale) →", labelAnchor: "right" as const, insetLeft: 8, insetRight: 8
+});
 
 /** The tenth just below the lowest finite value (at least 0.02 below it), never under 0. */
 function lowerBound(values: readonly number[]): number {
@@ -79,7 +83,6 @@ export function fewShotChart(series: readonly CurveSeries[], options: FewShotCha
   const flat = (list: readonly CurveSeries[]) => list.flatMap((s) => s.points.map((p) => ({...p, model: s.model, series: s.series})));
   const macroPoints = flat(macro);
   const classPoints = flat(perClass);
-  const counts = pow2Ticks(macroPoints.map((p) => p.patients));
   const nModels = options.models.length;
   // Each model's fit dots shifted a little along x (log2 units), so models do not hide each other.
   const shift = (model: string) => {
@@ -116,7 +119,7 @@ export function fewShotChart(series: readonly CurveSeries[], options: FewShotCha
     marginTop: 24,
     marginBottom: 36,
     style: {fontSize: "11px"},
-    x: {type: "log", base: 2, ticks: counts, tickFormat: (d: number) => String(d), label: "training patients per support set (log scale) →", labelAnchor: "right", insetLeft: 8, insetRight: 8},
+    x: patientsAxis(macroPoints.map((p) => p.patients)),
     // From just below the lowest value drawn (a tenth), to 1: the curves' differences stay visible.
     y: {domain: [lowerBound([...macroPoints.map((p) => p.lo ?? p.mean), ...classPoints.map((p) => p.mean), ...(options.fits ?? []).map((f) => f.macroF1), ...zeroShot.map((z) => z.macroF1)]), 1], grid: true, label: "↑ F1 on the test patients", insetTop: 14},
     color: classColors(options.classes),
@@ -181,7 +184,7 @@ export function chdFewShotChart(rows: readonly {model: string; patients: number;
     marginTop: 24,
     marginBottom: 36,
     style: {fontSize: "11px"},
-    x: {type: "log", base: 2, ticks: pow2Ticks(rows.map((r) => r.patients)), tickFormat: (d: number) => String(d), label: "training patients per support set (log scale) →", labelAnchor: "right", insetLeft: 8, insetRight: 8},
+    x: patientsAxis(rows.map((r) => r.patients)),
     y: {domain: [Math.min(0.4, lowerBound(data.map((d) => d.lo))), 1], grid: true, label: "↑ AUROC on the test patients", insetTop: 14},
     marks: [
       Plot.ruleY([0.5], {stroke: "currentColor", strokeOpacity: 0.4, strokeDasharray: "4 4"}),
