@@ -154,3 +154,37 @@ export function readProjectConfig(options: ReadProjectConfigOptions = {}): Proje
     referenceSource: envReference ? "FETALCLIP_REFERENCE" : fileReference ? file : "default"
   };
 }
+
+/** A configured (dataset, model) pair that could not be built, and why. */
+export interface SkippedPair {
+  dataset: string;
+  model: string;
+  error: string;
+}
+
+/**
+ * `build` for every configured dataset x model, one after the other. A pair that fails (a
+ * dataset not downloaded, a bundle missing) is logged as `${what} DATASET/MODEL: skipped`
+ * and listed with the reason; the others go on, so the site still builds.
+ */
+export async function buildConfiguredPairs<T>(
+  config: ProjectConfig,
+  what: string,
+  build: (dataset: ConfiguredDataset, model: ConfiguredModel) => Promise<T>,
+  log: (m: string) => void
+): Promise<{built: T[]; skipped: SkippedPair[]}> {
+  const built: T[] = [];
+  const skipped: SkippedPair[] = [];
+  for (const dataset of config.datasets) {
+    for (const model of config.models) {
+      try {
+        built.push(await build(dataset, model));
+      } catch (error) {
+        const message = (error as Error).message;
+        log(`${what} ${dataset.name}/${model.name}: skipped: ${message}`);
+        skipped.push({dataset: dataset.name, model: model.name, error: message});
+      }
+    }
+  }
+  return {built, skipped};
+}

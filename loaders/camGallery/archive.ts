@@ -4,23 +4,11 @@
 // built (a dataset not downloaded, a bundle missing) is listed with the reason.
 import {zipSync, type Zippable} from "fflate";
 import {CAM_GALLERY_FORMAT, type CamGalleryIndex} from "../../src/lib/camGallery.js";
-import {readProjectConfig, type ProjectConfig} from "../projectConfig.js";
+import {buildConfiguredPairs, readProjectConfig, type ProjectConfig} from "../projectConfig.js";
 import {buildCamGallery, type BuiltCamGallery} from "./build.js";
 
 export async function buildCamGalleries(log: (m: string) => void = () => {}, config: ProjectConfig = readProjectConfig()): Promise<{index: CamGalleryIndex; built: BuiltCamGallery[]}> {
-  const built: BuiltCamGallery[] = [];
-  const skipped: CamGalleryIndex["skipped"] = [];
-  for (const dataset of config.datasets) {
-    for (const model of config.models) {
-      try {
-        built.push(await buildCamGallery(dataset, model, log));
-      } catch (error) {
-        const message = (error as Error).message;
-        log(`cam gallery ${dataset.name}/${model.name}: skipped: ${message}`);
-        skipped.push({dataset: dataset.name, model: model.name, error: message});
-      }
-    }
-  }
+  const {built, skipped} = await buildConfiguredPairs(config, "cam gallery", (dataset, model) => buildCamGallery(dataset, model, log), log);
   return {index: {format: CAM_GALLERY_FORMAT, entries: built.map((b) => b.entry), skipped}, built};
 }
 

@@ -5,32 +5,20 @@
 // a bundle missing) is listed in the index with the reason; the site still builds.
 import {zipSync} from "fflate";
 import {EMBEDDING_MAPS_FORMAT, type EmbeddingMapEntry} from "../../src/lib/embeddingMap.js";
-import {readProjectConfig, type ProjectConfig} from "../projectConfig.js";
+import {buildConfiguredPairs, readProjectConfig, type ProjectConfig, type SkippedPair} from "../projectConfig.js";
 import {buildEmbeddingMap, type BuiltEmbeddingMap} from "./build.js";
 
 export interface EmbeddingMapsIndexFile {
   format: typeof EMBEDDING_MAPS_FORMAT;
   maps: EmbeddingMapEntry[];
   /** Configured pairs that could not be built, and why. */
-  skipped: {dataset: string; model: string; error: string}[];
+  skipped: SkippedPair[];
   /** Where the lists came from (project config, environment, default). */
   sources: ProjectConfig["sources"];
 }
 
 export async function buildEmbeddingMaps(log: (m: string) => void = () => {}, config: ProjectConfig = readProjectConfig()): Promise<{index: EmbeddingMapsIndexFile; built: BuiltEmbeddingMap[]}> {
-  const built: BuiltEmbeddingMap[] = [];
-  const skipped: EmbeddingMapsIndexFile["skipped"] = [];
-  for (const dataset of config.datasets) {
-    for (const model of config.models) {
-      try {
-        built.push(await buildEmbeddingMap(dataset, model, log));
-      } catch (error) {
-        const message = (error as Error).message;
-        log(`embedding map ${dataset.name}/${model.name}: skipped: ${message}`);
-        skipped.push({dataset: dataset.name, model: model.name, error: message});
-      }
-    }
-  }
+  const {built, skipped} = await buildConfiguredPairs(config, "embedding map", (dataset, model) => buildEmbeddingMap(dataset, model, log), log);
   return {index: {format: EMBEDDING_MAPS_FORMAT, maps: built.map((b) => b.entry), skipped, sources: config.sources}, built};
 }
 
